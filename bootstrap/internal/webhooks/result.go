@@ -1,0 +1,38 @@
+/*
+Copyright 2026 The cluster-api-k3s Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package webhooks
+
+import (
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+)
+
+// admissionResult turns validation errors and warnings into the result of a validating webhook: an Invalid
+// error for the object named name of kind gk when errs is not empty.
+func admissionResult(gk schema.GroupKind, name string, errs field.ErrorList, warnings []string) (admission.Warnings, error) {
+	if len(errs) == 0 {
+		return warnings, nil
+	}
+	return warnings, apierrors.NewInvalid(gk, name, errs)
+}
+
+// nilObjectError is returned when a webhook is called without an object.
+func nilObjectError(kind string) error {
+	return apierrors.NewBadRequest("expected a " + kind + " but got nil")
+}

@@ -1,0 +1,61 @@
+/*
+Copyright 2026 The cluster-api-k3s Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package webhooks
+
+import (
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
+)
+
+// validateRollout validates the rollout settings found at fldPath: the strategy type, when set, is RollingUpdate,
+// and maxSurge, when set, is the integer 0 or 1.
+func validateRollout(r *controlplanev1.KThreesControlPlaneRolloutSpec, fldPath *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	strategyPath := fldPath.Child("strategy")
+	if t := r.Strategy.Type; t != "" && t != controlplanev1.RollingUpdateStrategyType {
+		errs = append(errs, field.NotSupported(strategyPath.Child("type"), t,
+			[]controlplanev1.KThreesControlPlaneRolloutStrategyType{controlplanev1.RollingUpdateStrategyType}))
+	}
+	if s := r.Strategy.RollingUpdate.MaxSurge; s != nil {
+		if s.Type != intstr.Int || (s.IntVal != 0 && s.IntVal != 1) {
+			errs = append(errs, field.Invalid(strategyPath.Child("rollingUpdate", "maxSurge"), s.String(),
+				"must be the integer 0 or 1"))
+		}
+	}
+	return errs
+}
+
+// validateRemediation validates the remediation settings found at fldPath: maxRetry, retryPeriodSeconds and
+// minHealthyPeriodSeconds, when set, are not negative.
+func validateRemediation(r *controlplanev1.KThreesControlPlaneRemediationSpec, fldPath *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, f := range []struct {
+		name  string
+		value *int32
+	}{
+		{name: "maxRetry", value: r.MaxRetry},
+		{name: "retryPeriodSeconds", value: r.RetryPeriodSeconds},
+		{name: "minHealthyPeriodSeconds", value: r.MinHealthyPeriodSeconds},
+	} {
+		if f.value != nil && *f.value < 0 {
+			errs = append(errs, field.Invalid(fldPath.Child(f.name), *f.value, "must be greater than or equal to 0"))
+		}
+	}
+	return errs
+}

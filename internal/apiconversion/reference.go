@@ -1,0 +1,114 @@
+/*
+Copyright 2026 The cluster-api-k3s Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package apiconversion
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+)
+
+// APIVersionGetter returns the apiVersion (group/version) to use when referencing objects of a group and kind,
+// e.g. from the CAPI contract labels on their CRD.
+type APIVersionGetter func(gk schema.GroupKind) (string, error)
+
+var (
+	apiVersionGetterMu sync.RWMutex
+	apiVersionGetter   APIVersionGetter
+)
+
+// SetAPIVersionGetter sets the function used to fill the version of a reference when converting the hub's
+// apiGroup-only references to the apiVersion references of older API versions. Managers set it at start-up.
+func SetAPIVersionGetter(getter APIVersionGetter) {
+	apiVersionGetterMu.Lock()
+	defer apiVersionGetterMu.Unlock()
+	apiVersionGetter = getter
+}
+
+// ErrNoAPIVersionGetter is returned when a reference must be down-converted but no APIVersionGetter is set.
+var ErrNoAPIVersionGetter = errors.New("no APIVersionGetter is set to resolve the apiVersion of a reference")
+
+func resolveAPIVersion(gk schema.GroupKind) (string, error) {
+	apiVersionGetterMu.RLock()
+	getter := apiVersionGetter
+	apiVersionGetterMu.RUnlock()
+	if getter == nil {
+		return "", ErrNoAPIVersionGetter
+	}
+	apiVersion, err := getter(gk)
+	if err != nil {
+		return "", fmt.Errorf("failed to resolve the apiVersion of %s: %w", gk, err)
+	}
+	return apiVersion, nil
+}
+
+// ToContractVersionedReference converts an object reference of an old API version to the hub's reference.
+func ToContractVersionedReference(ref *corev1.ObjectReference) (clusterv1.ContractVersionedObjectReference, error) {
+	out := clusterv1.ContractVersionedObjectReference{Kind: ref.Kind, Name: ref.Name}
+	if ref.APIVersion != "" {
+		gv, err := schema.ParseGroupVersion(ref.APIVersion)
+		if err != nil {
+			return out, fmt.Errorf("failed to parse apiVersion %q of the reference: %w", ref.APIVersion, err)
+		}
+		out.APIGroup = gv.Group
+	}
+	return out, nil
+}
+
+// ToObjectReference converts the hub's reference to the object reference of an old API version. The reference
+// restored from the conversion data wins when it points at the same object; otherwise the version comes from the
+// APIVersionGetter and the namespace is the referencing object's.
+func ToObjectReference(ref clusterv1.ContractVersionedObjectReference, namespace string, restored *corev1.ObjectReference) (corev1.ObjectReference, error) {
+	if restored != nil && SameObject(ref, restored) {
+		return *restored.DeepCopy(), nil
+	}
+	if !ref.IsDefined() {
+		return corev1.ObjectReference{}, nil
+	}
+	apiVersion, err := resolveAPIVersion(schema.GroupKind{Group: ref.APIGroup, Kind: ref.Kind})
+	if err != nil {
+		return corev1.ObjectReference{}, err
+	}
+	return corev1.ObjectReference{APIVersion: apiVersion, Kind: ref.Kind, Name: ref.Name, Namespace: namespace}, nil
+}
+
+// SameObject reports whether an old-version reference points at the object of a hub reference.
+func SameObject(ref clusterv1.ContractVersionedObjectReference, old *corev1.ObjectReference) bool {
+	converted, err := ToContractVersionedReference(old)
+	return err == nil && converted == ref
+}
+
+// IsDerivable reports whether old can be rebuilt from its hub form by ToObjectReference without conversion data:
+// only group, kind, name, the referencing object's namespace and the getter's version are set.
+func IsDerivable(old *corev1.ObjectReference, namespace string) bool {
+	if *old == (corev1.ObjectReference{}) {
+		return true
+	}
+	if old.UID != "" || old.ResourceVersion != "" || old.FieldPath != "" || old.Namespace != namespace {
+		return false
+	}
+	ref, err := ToContractVersionedReference(old)
+	if err != nil || !ref.IsDefined() {
+		return false
+	}
+	apiVersion, err := resolveAPIVersion(schema.GroupKind{Group: ref.APIGroup, Kind: ref.Kind})
+	return err == nil && apiVersion == old.APIVersion
+}
