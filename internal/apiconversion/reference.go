@@ -22,6 +22,7 @@ import (
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 )
@@ -102,7 +103,7 @@ func IsDerivable(old *corev1.ObjectReference, namespace string) bool {
 	if *old == (corev1.ObjectReference{}) {
 		return true
 	}
-	if old.UID != "" || old.ResourceVersion != "" || old.FieldPath != "" || old.Namespace != namespace {
+	if old.UID != "" || old.ResourceVersion != "" || old.FieldPath != "" || (old.Namespace != "" && old.Namespace != namespace) {
 		return false
 	}
 	ref, err := ToContractVersionedReference(old)
@@ -111,4 +112,32 @@ func IsDerivable(old *corev1.ObjectReference, namespace string) bool {
 	}
 	apiVersion, err := resolveAPIVersion(schema.GroupKind{Group: ref.APIGroup, Kind: ref.Kind})
 	return err == nil && apiVersion == old.APIVersion
+}
+
+// keptControlPlaneReferences is the part of a control plane's spoke-only conversion data that can hold the
+// infrastructure reference: v1beta1 keeps it at spec.infrastructureTemplate, v1beta2 at
+// spec.machineTemplate.infrastructureRef.
+type keptControlPlaneReferences struct {
+	Spec struct {
+		InfrastructureTemplate *corev1.ObjectReference `json:"infrastructureTemplate,omitempty"`
+		MachineTemplate        struct {
+			InfrastructureRef *corev1.ObjectReference `json:"infrastructureRef,omitempty"`
+		} `json:"machineTemplate"`
+	} `json:"spec"`
+}
+
+// KeptInfrastructureReference returns the infrastructure reference kept in a control plane hub's conversion data
+// by either old API version, or nil, so that a reference written through v1beta1 reads back exactly through v1beta2
+// and the other way round.
+func KeptInfrastructureReference(hub metav1.Object) (*corev1.ObjectReference, error) {
+	kept := &keptControlPlaneReferences{}
+	if _, err := UnmarshalData(hub, kept); err != nil {
+		return nil, err
+	}
+	for _, ref := range []*corev1.ObjectReference{kept.Spec.MachineTemplate.InfrastructureRef, kept.Spec.InfrastructureTemplate} {
+		if ref != nil && *ref != (corev1.ObjectReference{}) {
+			return ref, nil
+		}
+	}
+	return nil, nil
 }

@@ -232,12 +232,12 @@ func Test_ValidateKThreesConfigSpec(t *testing.T) {
 			}
 		})
 	}
-}
 
-func Test_ValidateKThreesConfigSpec_fieldPath(t *testing.T) {
-	g := NewWithT(t)
-	spec := &bootstrapv1.KThreesConfigSpec{ServerConfig: bootstrapv1.KThreesServerConfig{TLSSan: []string{"bad san"}}}
-	errs := ValidateKThreesConfigSpec(spec, field.NewPath("spec", "kthreesConfigSpec"))
-	g.Expect(errs).To(HaveLen(1))
-	g.Expect(errs[0].Field).To(Equal("spec.kthreesConfigSpec.serverConfig.tlsSan[0]"))
+	t.Run("errors are named below the given path", func(t *testing.T) {
+		g := NewWithT(t)
+		spec := &bootstrapv1.KThreesConfigSpec{ServerConfig: bootstrapv1.KThreesServerConfig{TLSSan: []string{"bad san"}}}
+		errs := ValidateKThreesConfigSpec(spec, field.NewPath("spec", "kthreesConfigSpec"))
+		g.Expect(errs).To(HaveLen(1))
+		g.Expect(errs[0].Field).To(Equal("spec.kthreesConfigSpec.serverConfig.tlsSan[0]"))
+	})
 }

@@ -20,7 +20,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	apimachineryconversion "k8s.io/apimachinery/pkg/conversion"
 	clusterv1beta1 "sigs.k8s.io/cluster-api/api/core/v1beta1"
-
 )
 
 // Local wrappers of conversion functions that live in other packages: conversion-gen only uses conversion
@@ -35,4 +34,3 @@ func Convert_v1beta1_Condition_To_v1_Condition(in *clusterv1beta1.Condition, out
 func Convert_v1_Condition_To_v1beta1_Condition(in *metav1.Condition, out *clusterv1beta1.Condition, s apimachineryconversion.Scope) error {
 	return clusterv1beta1.Convert_v1_Condition_To_v1beta1_Condition(in, out, s)
 }
-

@@ -66,38 +66,8 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
-	if err := s.AddGeneratedConversionFunc((*v1beta3.KThreesControlPlaneMachineTemplate)(nil), (*KThreesControlPlaneMachineTemplate)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_v1beta3_KThreesControlPlaneMachineTemplate_To_v1beta1_KThreesControlPlaneMachineTemplate(a.(*v1beta3.KThreesControlPlaneMachineTemplate), b.(*KThreesControlPlaneMachineTemplate), scope)
-	}); err != nil {
-		return err
-	}
-	if err := s.AddGeneratedConversionFunc((*KThreesControlPlaneSpec)(nil), (*v1beta3.KThreesControlPlaneSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_v1beta1_KThreesControlPlaneSpec_To_v1beta3_KThreesControlPlaneSpec(a.(*KThreesControlPlaneSpec), b.(*v1beta3.KThreesControlPlaneSpec), scope)
-	}); err != nil {
-		return err
-	}
-	if err := s.AddGeneratedConversionFunc((*v1beta3.KThreesControlPlaneSpec)(nil), (*KThreesControlPlaneSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_v1beta3_KThreesControlPlaneSpec_To_v1beta1_KThreesControlPlaneSpec(a.(*v1beta3.KThreesControlPlaneSpec), b.(*KThreesControlPlaneSpec), scope)
-	}); err != nil {
-		return err
-	}
-	if err := s.AddGeneratedConversionFunc((*KThreesControlPlaneStatus)(nil), (*v1beta3.KThreesControlPlaneStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_v1beta1_KThreesControlPlaneStatus_To_v1beta3_KThreesControlPlaneStatus(a.(*KThreesControlPlaneStatus), b.(*v1beta3.KThreesControlPlaneStatus), scope)
-	}); err != nil {
-		return err
-	}
-	if err := s.AddGeneratedConversionFunc((*v1beta3.KThreesControlPlaneStatus)(nil), (*KThreesControlPlaneStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_v1beta3_KThreesControlPlaneStatus_To_v1beta1_KThreesControlPlaneStatus(a.(*v1beta3.KThreesControlPlaneStatus), b.(*KThreesControlPlaneStatus), scope)
-	}); err != nil {
-		return err
-	}
-	if err := s.AddGeneratedConversionFunc((*LastRemediationStatus)(nil), (*v1beta3.LastRemediationStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_v1beta1_LastRemediationStatus_To_v1beta3_LastRemediationStatus(a.(*LastRemediationStatus), b.(*v1beta3.LastRemediationStatus), scope)
-	}); err != nil {
-		return err
-	}
-	if err := s.AddGeneratedConversionFunc((*v1beta3.LastRemediationStatus)(nil), (*LastRemediationStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_v1beta3_LastRemediationStatus_To_v1beta1_LastRemediationStatus(a.(*v1beta3.LastRemediationStatus), b.(*LastRemediationStatus), scope)
+	if err := s.AddConversionFunc((**LastRemediationStatus)(nil), (*v1beta3.LastRemediationStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_Pointer_v1beta1_LastRemediationStatus_To_v1beta3_LastRemediationStatus(a.(**LastRemediationStatus), b.(*v1beta3.LastRemediationStatus), scope)
 	}); err != nil {
 		return err
 	}
@@ -116,6 +86,21 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddConversionFunc((*KThreesControlPlaneSpec)(nil), (*v1beta3.KThreesControlPlaneSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_KThreesControlPlaneSpec_To_v1beta3_KThreesControlPlaneSpec(a.(*KThreesControlPlaneSpec), b.(*v1beta3.KThreesControlPlaneSpec), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddConversionFunc((*KThreesControlPlaneStatus)(nil), (*v1beta3.KThreesControlPlaneStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_KThreesControlPlaneStatus_To_v1beta3_KThreesControlPlaneStatus(a.(*KThreesControlPlaneStatus), b.(*v1beta3.KThreesControlPlaneStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddConversionFunc((*LastRemediationStatus)(nil), (*v1beta3.LastRemediationStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_LastRemediationStatus_To_v1beta3_LastRemediationStatus(a.(*LastRemediationStatus), b.(*v1beta3.LastRemediationStatus), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddConversionFunc((*corev1beta1.ObjectMeta)(nil), (*v1beta2.ObjectMeta)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1beta1_ObjectMeta_To_v1beta2_ObjectMeta(a.(*corev1beta1.ObjectMeta), b.(*v1beta2.ObjectMeta), scope)
 	}); err != nil {
@@ -128,6 +113,31 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddConversionFunc((*apiv1beta3.KThreesConfigSpec)(nil), (*apiv1beta1.KThreesConfigSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1beta3_KThreesConfigSpec_To_v1beta1_KThreesConfigSpec(a.(*apiv1beta3.KThreesConfigSpec), b.(*apiv1beta1.KThreesConfigSpec), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddConversionFunc((*v1beta3.KThreesControlPlaneMachineTemplate)(nil), (*KThreesControlPlaneMachineTemplate)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta3_KThreesControlPlaneMachineTemplate_To_v1beta1_KThreesControlPlaneMachineTemplate(a.(*v1beta3.KThreesControlPlaneMachineTemplate), b.(*KThreesControlPlaneMachineTemplate), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddConversionFunc((*v1beta3.KThreesControlPlaneSpec)(nil), (*KThreesControlPlaneSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta3_KThreesControlPlaneSpec_To_v1beta1_KThreesControlPlaneSpec(a.(*v1beta3.KThreesControlPlaneSpec), b.(*KThreesControlPlaneSpec), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddConversionFunc((*v1beta3.KThreesControlPlaneStatus)(nil), (*KThreesControlPlaneStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta3_KThreesControlPlaneStatus_To_v1beta1_KThreesControlPlaneStatus(a.(*v1beta3.KThreesControlPlaneStatus), b.(*KThreesControlPlaneStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddConversionFunc((*v1beta3.LastRemediationStatus)(nil), (**LastRemediationStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta3_LastRemediationStatus_To_Pointer_v1beta1_LastRemediationStatus(a.(*v1beta3.LastRemediationStatus), b.(**LastRemediationStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddConversionFunc((*v1beta3.LastRemediationStatus)(nil), (*LastRemediationStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta3_LastRemediationStatus_To_v1beta1_LastRemediationStatus(a.(*v1beta3.LastRemediationStatus), b.(*LastRemediationStatus), scope)
 	}); err != nil {
 		return err
 	}
@@ -285,7 +295,9 @@ func autoConvert_v1beta1_KThreesControlPlaneStatus_To_v1beta3_KThreesControlPlan
 	} else {
 		out.Conditions = nil
 	}
-	// WARNING: in.LastRemediation requires manual conversion: inconvertible types (*github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta1.LastRemediationStatus vs github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3.LastRemediationStatus)
+	if err := Convert_Pointer_v1beta1_LastRemediationStatus_To_v1beta3_LastRemediationStatus(&in.LastRemediation, &out.LastRemediation, s); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -314,7 +326,9 @@ func autoConvert_v1beta3_KThreesControlPlaneStatus_To_v1beta1_KThreesControlPlan
 	// WARNING: in.Versions requires manual conversion: does not exist in peer-type
 	// WARNING: in.Version requires manual conversion: does not exist in peer-type
 	out.ObservedGeneration = in.ObservedGeneration
-	// WARNING: in.LastRemediation requires manual conversion: inconvertible types (github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3.LastRemediationStatus vs *github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta1.LastRemediationStatus)
+	if err := Convert_v1beta3_LastRemediationStatus_To_Pointer_v1beta1_LastRemediationStatus(&in.LastRemediation, &out.LastRemediation, s); err != nil {
+		return err
+	}
 	// WARNING: in.Deprecated requires manual conversion: does not exist in peer-type
 	return nil
 }

@@ -94,7 +94,11 @@ func (dst *KThreesControlPlane) ConvertFrom(srcRaw conversion.Hub) error {
 		return err
 	}
 	bootstrapv1beta2.RestoreSpokeOnlyKThreesConfigSpec(&src.Spec.KThreesConfigSpec, ok, &kept.Spec.KThreesConfigSpec, &dst.Spec.KThreesConfigSpec)
-	infraRef, err := apiconversion.ToObjectReference(src.Spec.MachineTemplate.Spec.InfrastructureRef, src.Namespace, keptReference(&kept.Spec.MachineTemplate.InfrastructureRef))
+	keptRef, err := apiconversion.KeptInfrastructureReference(src)
+	if err != nil {
+		return err
+	}
+	infraRef, err := apiconversion.ToObjectReference(src.Spec.MachineTemplate.Spec.InfrastructureRef, src.Namespace, keptRef)
 	if err != nil {
 		return err
 	}
@@ -197,13 +201,6 @@ func (src *KThreesControlPlaneTemplateList) ConvertTo(dstRaw conversion.Hub) err
 // ConvertFrom converts the hub version (v1beta3) to this list.
 func (dst *KThreesControlPlaneTemplateList) ConvertFrom(srcRaw conversion.Hub) error {
 	return Convert_v1beta3_KThreesControlPlaneTemplateList_To_v1beta2_KThreesControlPlaneTemplateList(srcRaw.(*controlplanev1.KThreesControlPlaneTemplateList), dst, nil)
-}
-
-func keptReference(ref *corev1.ObjectReference) *corev1.ObjectReference {
-	if *ref == (corev1.ObjectReference{}) {
-		return nil
-	}
-	return ref
 }
 
 // restoreStatus copies the hub-only status fields restored from conversion data.
@@ -455,8 +452,6 @@ func deprecatedStatusToHub(conditions clusterv1beta1.Conditions, reason errors.K
 		Ready:               isReady,
 	}}
 }
-
-
 
 // Convert_v1_ObjectMeta_To_v1beta2_ObjectMeta keeps the labels and annotations of the template's metadata, the only
 // parts the API server stores for it.

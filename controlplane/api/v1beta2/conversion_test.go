@@ -61,6 +61,7 @@ func fuzzFuncs(_ runtimeserializer.CodecFactory) []any {
 		func(in *KThreesControlPlaneSpec, c randfill.Continue) {
 			c.FillNoCustom(in)
 			in.MachineTemplate.InfrastructureRef.APIVersion = conversiontest.APIVersion(c)
+			conversiontest.NonEmptyNamespace(&in.MachineTemplate.InfrastructureRef)
 			conversiontest.NormalizeTimePointer(&in.RolloutAfter)
 			conversiontest.NilIfZero(&in.RemediationStrategy)
 		},
@@ -80,4 +81,3 @@ func fuzzFuncs(_ runtimeserializer.CodecFactory) []any {
 		},
 	)
 }
-

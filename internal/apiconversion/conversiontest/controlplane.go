@@ -17,6 +17,7 @@ limitations under the License.
 package conversiontest
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/randfill"
 
@@ -57,4 +58,12 @@ func ControlPlaneHubFuzzFuncs() []any {
 func isZero(in controlplanev1.KThreesControlPlaneV1Beta1DeprecatedStatus) bool {
 	return len(in.Conditions) == 0 && in.FailureReason == "" && in.FailureMessage == nil && in.UpdatedReplicas == 0 &&
 		in.ReadyReplicas == 0 && in.UnavailableReplicas == 0 && !in.Ready
+}
+
+// NonEmptyNamespace gives a fuzzed reference a namespace: an empty namespace deliberately reads back as the
+// referencing object's namespace, as upstream's defaulting webhook set it.
+func NonEmptyNamespace(ref *corev1.ObjectReference) {
+	if ref.Namespace == "" {
+		ref.Namespace = "fuzz"
+	}
 }

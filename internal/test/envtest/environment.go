@@ -54,6 +54,8 @@ const (
 	defaultReadyTimeout = 2 * time.Minute
 	// stopTimeout bounds waiting for the manager to return after Stop cancels it.
 	stopTimeout = time.Minute
+	// certWatcherGrace is how long Stop waits between stopping the manager and deleting the serving certificates.
+	certWatcherGrace = 250 * time.Millisecond
 )
 
 // Options configure New. The zero value starts the environment without webhooks or controllers.
@@ -73,6 +75,10 @@ type Options struct {
 	// Logger is passed to ctrl.SetLogger the first time an environment starts in this process. Defaults to a logger
 	// printing errors to stderr.
 	Logger *logr.Logger
+
+	// SkipWebhookManifests installs no admission webhook configurations (OurWebhookManifests), for tests that
+	// register no admission webhooks. Conversion webhooks are still configured.
+	SkipWebhookManifests bool
 
 	// AttachControlPlaneOutput copies the kube-apiserver and etcd output to stdout/stderr.
 	AttachControlPlaneOutput bool
@@ -147,9 +153,15 @@ func newTestEnv(ctx context.Context, opts Options) (*crenvtest.Environment, *run
 	for _, d := range OurCRDDirs {
 		crdDirs = append(crdDirs, filepath.Join(root, d))
 	}
-	webhookManifests, err := existingFiles(root, OurWebhookManifests)
-	if err != nil {
-		return nil, nil, err
+	webhooks := &webhookConfigurations{}
+	if !opts.SkipWebhookManifests {
+		manifests, err := existingFiles(root, OurWebhookManifests)
+		if err != nil {
+			return nil, nil, err
+		}
+		if webhooks, err = readWebhookManifests(root, manifests); err != nil {
+			return nil, nil, err
+		}
 	}
 	scheme := opts.Scheme
 	if scheme == nil {
@@ -165,8 +177,9 @@ func newTestEnv(ctx context.Context, opts Options) (*crenvtest.Environment, *run
 		ErrorIfCRDPathMissing:    true,
 		AttachControlPlaneOutput: opts.AttachControlPlaneOutput,
 		WebhookInstallOptions: crenvtest.WebhookInstallOptions{
-			Paths:            webhookManifests,
-			LocalServingHost: localhost,
+			MutatingWebhooks:   webhooks.mutating,
+			ValidatingWebhooks: webhooks.validating,
+			LocalServingHost:   localhost,
 		},
 	}
 	// Pin the API server and etcd client addresses to 127.0.0.1 (envtest would resolve "localhost").
@@ -176,8 +189,8 @@ func newTestEnv(ctx context.Context, opts Options) (*crenvtest.Environment, *run
 	if err != nil {
 		return nil, nil, err
 	}
-	apiServer.SecureServing.Address = localhost
-	apiServer.SecureServing.Port = strconv.Itoa(ports[0])
+	apiServer.Address = localhost
+	apiServer.Port = strconv.Itoa(ports[0])
 	testEnv.ControlPlane.Etcd = &crenvtest.Etcd{
 		URL: &url.URL{Scheme: "http", Host: net.JoinHostPort(localhost, strconv.Itoa(ports[1]))},
 	}
@@ -193,7 +206,7 @@ func freePorts(n int) ([]int, error) {
 			return nil, fmt.Errorf("failed to find a free port: %w", err)
 		}
 		// Keep the listener open until all ports are chosen, so they differ.
-		defer l.Close()
+		defer func() { _ = l.Close() }()
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
@@ -326,6 +339,9 @@ func (e *Environment) Stop() error {
 				if e.mgrErr != nil {
 					errs = append(errs, fmt.Errorf("manager failed: %w", e.mgrErr))
 				}
+				// The webhook server's certificate watcher runs in a goroutine the manager does not wait for;
+				// give it a moment to close before envtest deletes the serving certificates it watches.
+				time.Sleep(certWatcherGrace)
 			case <-time.After(stopTimeout):
 				errs = append(errs, fmt.Errorf("manager did not stop within %s", stopTimeout))
 			}

@@ -69,12 +69,36 @@ func TestEnvironment(t *testing.T) {
 	})
 
 	t.Run("our multi-version CRDs convert through the webhook server", func(t *testing.T) {
+		for _, name := range []string{
+			"kthreesconfigs.bootstrap.cluster.x-k8s.io",
+			"kthreesconfigtemplates.bootstrap.cluster.x-k8s.io",
+			"kthreescontrolplanes.controlplane.cluster.x-k8s.io",
+			"kthreescontrolplanetemplates.controlplane.cluster.x-k8s.io",
+		} {
+			t.Run(name, func(t *testing.T) {
+				g := NewWithT(t)
+				crd := &apiextensionsv1.CustomResourceDefinition{}
+				g.Expect(env.Client.Get(ctx, client.ObjectKey{Name: name}, crd)).To(Succeed())
+				g.Expect(crd.Spec.Conversion).NotTo(BeNil())
+				g.Expect(crd.Spec.Conversion.Strategy).To(Equal(apiextensionsv1.WebhookConverter))
+				g.Expect(crd.Spec.Conversion.Webhook.ClientConfig.URL).To(HaveValue(HavePrefix("https://127.0.0.1:")))
+			})
+		}
+	})
+
+	t.Run("admission webhook configurations point at the webhook server", func(t *testing.T) {
 		g := NewWithT(t)
-		crd := &apiextensionsv1.CustomResourceDefinition{}
-		g.Expect(env.Client.Get(ctx, client.ObjectKey{Name: "kthreescontrolplanes.controlplane.cluster.x-k8s.io"}, crd)).To(Succeed())
-		g.Expect(crd.Spec.Conversion).NotTo(BeNil())
-		g.Expect(crd.Spec.Conversion.Strategy).To(Equal(apiextensionsv1.WebhookConverter))
-		g.Expect(crd.Spec.Conversion.Webhook.ClientConfig.URL).To(HaveValue(HavePrefix("https://127.0.0.1:")))
+		wio := env.TestEnv.WebhookInstallOptions
+		for _, m := range wio.MutatingWebhooks {
+			for _, w := range m.Webhooks {
+				g.Expect(w.ClientConfig.URL).To(HaveValue(HavePrefix("https://127.0.0.1:")), w.Name)
+			}
+		}
+		for _, v := range wio.ValidatingWebhooks {
+			for _, w := range v.Webhooks {
+				g.Expect(w.ClientConfig.URL).To(HaveValue(HavePrefix("https://127.0.0.1:")), w.Name)
+			}
+		}
 	})
 
 	t.Run("namespace and CAPI Cluster", func(t *testing.T) {
@@ -83,7 +107,12 @@ func TestEnvironment(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(ns.Name).To(HavePrefix("envtest-smoke-"))
 
-		cluster := &clusterv1.Cluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "smoke"}}
+		cluster := &clusterv1.Cluster{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "smoke"},
+			Spec: clusterv1.ClusterSpec{
+				ClusterNetwork: clusterv1.ClusterNetwork{Pods: clusterv1.NetworkRanges{CIDRBlocks: []string{"10.42.0.0/16"}}},
+			},
+		}
 		g.Expect(env.Client.Create(ctx, cluster)).To(Succeed())
 
 		got := &clusterv1.Cluster{}

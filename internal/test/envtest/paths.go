@@ -101,13 +101,13 @@ func CAPICRDDir(ctx context.Context, repoRoot string) (string, error) {
 	return dir, nil
 }
 
-// existingFiles returns the paths under root that exist.
+// existingFiles returns those of the paths relative to root that exist, still relative to root.
 func existingFiles(root string, rel []string) ([]string, error) {
 	var out []string
 	for _, r := range rel {
 		p := filepath.Join(root, r)
 		if _, err := os.Stat(p); err == nil {
-			out = append(out, p)
+			out = append(out, r)
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("failed to stat %s: %w", p, err)
 		}

@@ -19,6 +19,7 @@ package envtest
 import (
 	"fmt"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
@@ -31,8 +32,8 @@ import (
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 )
 
-// NewScheme returns a scheme with the client-go types, CAPI core v1beta2 and every version of this repository's
-// bootstrap and control-plane API groups.
+// NewScheme returns a scheme with the client-go types, apiextensions.k8s.io/v1 (to read CRDs), CAPI core v1beta2 and
+// every version of this repository's bootstrap and control-plane API groups.
 func NewScheme() (*runtime.Scheme, error) {
 	scheme := runtime.NewScheme()
 	for _, add := range []struct {
@@ -40,6 +41,7 @@ func NewScheme() (*runtime.Scheme, error) {
 		fn   func(*runtime.Scheme) error
 	}{
 		{"client-go", clientgoscheme.AddToScheme},
+		{"apiextensions.k8s.io/v1", apiextensionsv1.AddToScheme},
 		{"cluster.x-k8s.io/v1beta2", clusterv1.AddToScheme},
 		{"bootstrap v1beta1", bootstrapv1beta1.AddToScheme},
 		{"bootstrap v1beta2", bootstrapv1beta2.AddToScheme},

@@ -170,6 +170,19 @@ func TestKThreesConfig_ValidateUpdate(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("nil objects are rejected", func(t *testing.T) {
+		g := NewWithT(t)
+		w := &KThreesConfig{}
+		_, err := w.ValidateCreate(context.Background(), nil)
+		g.Expect(apierrors.IsBadRequest(err)).To(BeTrue())
+		_, err = w.ValidateUpdate(context.Background(), nil, newKThreesConfig())
+		g.Expect(apierrors.IsBadRequest(err)).To(BeTrue())
+		_, err = w.ValidateUpdate(context.Background(), newKThreesConfig(), nil)
+		g.Expect(apierrors.IsBadRequest(err)).To(BeTrue())
+		_, err = w.ValidateDelete(context.Background(), nil)
+		g.Expect(err).NotTo(HaveOccurred())
+	})
 }
 
 func TestKThreesConfig_ValidateDelete(t *testing.T) {
@@ -178,18 +191,5 @@ func TestKThreesConfig_ValidateDelete(t *testing.T) {
 		c.Spec.Version = "bad"
 	}))
 	g.Expect(warnings).To(BeEmpty())
-	g.Expect(err).NotTo(HaveOccurred())
-}
-
-func TestKThreesConfig_nilObjects(t *testing.T) {
-	g := NewWithT(t)
-	w := &KThreesConfig{}
-	_, err := w.ValidateCreate(context.Background(), nil)
-	g.Expect(apierrors.IsBadRequest(err)).To(BeTrue())
-	_, err = w.ValidateUpdate(context.Background(), nil, newKThreesConfig())
-	g.Expect(apierrors.IsBadRequest(err)).To(BeTrue())
-	_, err = w.ValidateUpdate(context.Background(), newKThreesConfig(), nil)
-	g.Expect(apierrors.IsBadRequest(err)).To(BeTrue())
-	_, err = w.ValidateDelete(context.Background(), nil)
 	g.Expect(err).NotTo(HaveOccurred())
 }

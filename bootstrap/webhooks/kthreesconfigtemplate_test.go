@@ -153,6 +153,15 @@ func TestKThreesConfigTemplate_ValidateUpdate(t *testing.T) {
 			g.Expect(err.Error()).To(ContainSubstring(tt.wantErr))
 		})
 	}
+
+	t.Run("nil objects are rejected", func(t *testing.T) {
+		g := NewWithT(t)
+		w := &KThreesConfigTemplate{}
+		_, err := w.ValidateCreate(context.Background(), nil)
+		g.Expect(apierrors.IsBadRequest(err)).To(BeTrue())
+		_, err = w.ValidateUpdate(context.Background(), newKThreesConfigTemplate(), nil)
+		g.Expect(apierrors.IsBadRequest(err)).To(BeTrue())
+	})
 }
 
 func TestKThreesConfigTemplate_ValidateDelete(t *testing.T) {
@@ -160,13 +169,4 @@ func TestKThreesConfigTemplate_ValidateDelete(t *testing.T) {
 	warnings, err := (&KThreesConfigTemplate{}).ValidateDelete(context.Background(), newKThreesConfigTemplate())
 	g.Expect(warnings).To(BeEmpty())
 	g.Expect(err).NotTo(HaveOccurred())
-}
-
-func TestKThreesConfigTemplate_nilObjects(t *testing.T) {
-	g := NewWithT(t)
-	w := &KThreesConfigTemplate{}
-	_, err := w.ValidateCreate(context.Background(), nil)
-	g.Expect(apierrors.IsBadRequest(err)).To(BeTrue())
-	_, err = w.ValidateUpdate(context.Background(), newKThreesConfigTemplate(), nil)
-	g.Expect(apierrors.IsBadRequest(err)).To(BeTrue())
 }

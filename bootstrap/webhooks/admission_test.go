@@ -47,7 +47,7 @@ func updateRequest(t *testing.T, oldObj, newObj runtime.Object) admission.Reques
 	}}
 }
 
-func TestKThreesConfig_admissionResponse(t *testing.T) {
+func Test_admissionResult(t *testing.T) {
 	scheme := runtime.NewScheme()
 	NewWithT(t).Expect(bootstrapv1.AddToScheme(scheme)).To(Succeed())
 	validator := admission.WithValidator(scheme, &KThreesConfig{})

@@ -1,4 +1,4 @@
-module github.com/k3s-io/cluster-api-k3s/hack/tools
+module github.com/k3s-io/cluster-api-k3s/hack/gotools
 
 go 1.26.0
 

@@ -1,0 +1,82 @@
+# cluster-api-k3s: K3s bootstrap and control-plane providers for Cluster API.
+SHELL := /usr/bin/env bash -o errexit -o pipefail -o nounset
+.DEFAULT_GOAL := help
+
+TOOLS := go tool -modfile=hack/gotools/go.mod
+CONTROLLER_GEN := $(TOOLS) controller-gen
+CONVERSION_GEN := $(TOOLS) conversion-gen
+GOLANGCI_LINT := $(TOOLS) golangci-lint
+BOILERPLATE := hack/boilerplate.go.txt
+
+# Arguments passed to `make run`, e.g. `make run ARGS=--once`.
+ARGS ?=
+# Extra `go test` flags, e.g. `make test TEST_ARGS='-run TestFoo -v'`.
+TEST_ARGS ?=
+
+##@ General
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z0-9_-]+:.*?##/ { printf "  %-24s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: run
+run: ## Start a local API server with the providers' CRDs and webhooks, apply upstream-shaped sample objects and show them in every API version (ARGS=--once exits after the check)
+	go run ./hack/tools/run-local $(ARGS)
+
+.PHONY: envtest-assets
+envtest-assets: ## Build (or reuse) kube-apiserver and etcd for envtest and print their directory (usable as KUBEBUILDER_ASSETS)
+	@bash hack/envtest-assets.sh
+
+##@ Generate
+
+.PHONY: generate
+generate: generate-go-deepcopy generate-go-conversions generate-manifests ## Regenerate all generated code and manifests
+
+.PHONY: generate-go-deepcopy
+generate-go-deepcopy: ## Generate deepcopy functions
+	$(CONTROLLER_GEN) object:headerFile=$(BOILERPLATE) paths=./bootstrap/api/... paths=./controlplane/api/...
+
+.PHONY: generate-go-conversions
+generate-go-conversions: ## Generate conversion functions of the v1beta1/v1beta2 spokes
+	rm -f ./bootstrap/api/v1beta1/zz_generated.conversion.go ./bootstrap/api/v1beta2/zz_generated.conversion.go \
+		./controlplane/api/v1beta1/zz_generated.conversion.go ./controlplane/api/v1beta2/zz_generated.conversion.go
+	@# The control-plane spokes wrap the bootstrap conversions, so the bootstrap packages are generated first.
+	for pkg in ./bootstrap/api/v1beta1 ./bootstrap/api/v1beta2 ./controlplane/api/v1beta1 ./controlplane/api/v1beta2; do \
+		$(CONVERSION_GEN) --output-file=zz_generated.conversion.go --go-header-file=$(BOILERPLATE) $$pkg 2>/dev/null; \
+	done
+
+.PHONY: generate-manifests
+generate-manifests: ## Generate CRDs and webhook manifests
+	$(CONTROLLER_GEN) crd paths=./bootstrap/api/... output:crd:dir=./bootstrap/config/crd/bases
+	$(CONTROLLER_GEN) webhook paths=./bootstrap/webhooks/... output:webhook:dir=./bootstrap/config/webhook
+	$(CONTROLLER_GEN) crd paths=./controlplane/api/... output:crd:dir=./controlplane/config/crd/bases
+	$(CONTROLLER_GEN) webhook paths=./controlplane/webhooks/... output:webhook:dir=./controlplane/config/webhook
+
+##@ Verify
+
+.PHONY: verify
+verify: verify-modules verify-gen lint ## Fail when modules are untidy, generated files are stale or the linters complain
+
+.PHONY: verify-gen
+verify-gen: generate ## Fail when generated files differ from the committed ones
+	@if [[ -n "$$(git status --porcelain -- bootstrap controlplane)" ]]; then \
+		git status --porcelain -- bootstrap controlplane; git diff --stat -- bootstrap controlplane; \
+		echo "generated files are stale: run 'make generate' and commit the result"; exit 1; fi
+
+.PHONY: verify-modules
+verify-modules: ## Fail when go.mod/go.sum are not tidy
+	go mod tidy -diff
+	cd hack/gotools && go mod tidy -diff
+
+.PHONY: lint
+lint: ## Run go vet and golangci-lint
+	go vet ./...
+	$(GOLANGCI_LINT) run ./...
+
+##@ Test
+
+.PHONY: test
+test: ## Run unit, fuzz round-trip and envtest tests (builds the envtest binaries on first use)
+	KUBEBUILDER_ASSETS="$$(bash hack/envtest-assets.sh)" go test ./... $(TEST_ARGS)
