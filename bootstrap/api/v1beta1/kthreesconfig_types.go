@@ -176,7 +176,7 @@ type KThreesConfigStatus struct {
 }
 
 // +kubebuilder:object:root=true
-// +kubebuilder:resource:path=kthreesconfigs,scope=Namespaced
+// +kubebuilder:resource:path=kthreesconfigs,scope=Namespaced,categories=cluster-api
 // +kubebuilder:subresource:status
 
 // KThreesConfig is the Schema for the kthreesconfigs API.

@@ -32,7 +32,7 @@ type KThreesConfigTemplateResource struct {
 }
 
 // +kubebuilder:object:root=true
-// +kubebuilder:resource:path=kthreesconfigtemplates,scope=Namespaced
+// +kubebuilder:resource:path=kthreesconfigtemplates,scope=Namespaced,categories=cluster-api
 
 // KThreesConfigTemplate is the Schema for the kthreesconfigtemplates API.
 type KThreesConfigTemplate struct {

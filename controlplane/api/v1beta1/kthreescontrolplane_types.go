@@ -170,7 +170,7 @@ type LastRemediationStatus struct {
 }
 
 // +kubebuilder:object:root=true
-// +kubebuilder:resource:path=kthreescontrolplanes,scope=Namespaced
+// +kubebuilder:resource:path=kthreescontrolplanes,scope=Namespaced,categories=cluster-api
 // +kubebuilder:subresource:status
 // +kubebuilder:subresource:scale:specpath=.spec.replicas,statuspath=.status.replicas,selectorpath=.status.selector
 // +kubebuilder:printcolumn:name="Initialized",type=boolean,JSONPath=".status.initialized",description="Whether the first K3s server is initialized"

@@ -55,7 +55,7 @@ type KThreesControlPlaneTemplateResourceSpec struct {
 }
 
 // +kubebuilder:object:root=true
-// +kubebuilder:resource:path=kthreescontrolplanetemplates,scope=Namespaced
+// +kubebuilder:resource:path=kthreescontrolplanetemplates,scope=Namespaced,categories=cluster-api
 // +kubebuilder:subresource:status
 
 // KThreesControlPlaneTemplate is the Schema for the kthreescontrolplanetemplates API.

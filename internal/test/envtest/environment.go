@@ -33,6 +33,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -75,6 +76,10 @@ type Options struct {
 	// Logger is passed to ctrl.SetLogger the first time an environment starts in this process. Defaults to a logger
 	// printing errors to stderr.
 	Logger *logr.Logger
+
+	// CRDs are installed in addition to the CAPI core CRDs and ours, e.g. minimal infrastructure template CRDs
+	// carrying CAPI contract labels.
+	CRDs []*apiextensionsv1.CustomResourceDefinition
 
 	// SkipWebhookManifests installs no admission webhook configurations (OurWebhookManifests), for tests that
 	// register no admission webhooks. Conversion webhooks are still configured.
@@ -172,6 +177,7 @@ func newTestEnv(ctx context.Context, opts Options) (*crenvtest.Environment, *run
 
 	testEnv := &crenvtest.Environment{
 		Scheme:                   scheme,
+		CRDs:                     opts.CRDs,
 		BinaryAssetsDirectory:    assets,
 		CRDDirectoryPaths:        crdDirs,
 		ErrorIfCRDPathMissing:    true,
