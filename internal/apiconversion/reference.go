@@ -76,10 +76,15 @@ func ToContractVersionedReference(ref *corev1.ObjectReference) (clusterv1.Contra
 
 // ToObjectReference converts the hub's reference to the object reference of an old API version. The reference
 // restored from the conversion data wins when it points at the same object; otherwise the version comes from the
-// APIVersionGetter and the namespace is the referencing object's.
+// APIVersionGetter. An empty namespace is the referencing object's, as upstream's defaulting webhook set it.
 func ToObjectReference(ref clusterv1.ContractVersionedObjectReference, namespace string, restored *corev1.ObjectReference) (corev1.ObjectReference, error) {
 	if restored != nil && SameObject(ref, restored) {
-		return *restored.DeepCopy(), nil
+		out := *restored.DeepCopy()
+		if out.Namespace == "" && ref.IsDefined() {
+			// Upstream's webhook defaulted the namespace of references to the object's namespace.
+			out.Namespace = namespace
+		}
+		return out, nil
 	}
 	if !ref.IsDefined() {
 		return corev1.ObjectReference{}, nil

@@ -198,6 +198,26 @@ spec:
 		},
 	},
 	{
+		name: "KThreesConfig v1beta2, no cloud provider", kind: kthreesConfig, version: "v1beta2",
+		manifest: `
+apiVersion: bootstrap.cluster.x-k8s.io/v1beta2
+kind: KThreesConfig
+metadata:
+  name: no-cloud-v1beta2
+spec:
+  serverConfig:
+    cloudProviderName: ""
+    disableCloudController: false
+`,
+		// v1beta1 has only disableExternalCloudProvider and shows it as the effective settings imply (docs/api-v1beta3.md).
+		derivedThroughV1beta1: func(obj map[string]any) {
+			set(obj, true, "spec", "serverConfig", "disableExternalCloudProvider")
+		},
+		update: func(obj map[string]any) {
+			set(obj, []any{"k3s.example.com"}, "spec", "serverConfig", "tlsSan")
+		},
+	},
+	{
 		name: "KThreesConfigTemplate v1beta1", kind: kthreesConfigTemplate, version: "v1beta1",
 		manifest: `
 apiVersion: bootstrap.cluster.x-k8s.io/v1beta1
@@ -257,6 +277,8 @@ spec:
         airGapped: true
         airGappedInstallScriptPath: /opt/k3s/install.sh
 `,
+		// Unlike upstream, templates are defaulted like the configs stamped out of them.
+		webhookDefaults: func(obj map[string]any, _ string) { cloudProviderDefaults("spec", "template", "spec")(obj) },
 		update: func(obj map[string]any) {
 			set(obj, []any{"echo updated"}, "spec", "template", "spec", "postK3sCommands")
 		},
@@ -471,6 +493,37 @@ spec:
 		},
 	},
 	{
+		name: "KThreesControlPlane v1beta2, infrastructure reference in the provider's current version", kind: kthreesControlPlane, version: "v1beta2",
+		manifest: `
+apiVersion: controlplane.cluster.x-k8s.io/v1beta2
+kind: KThreesControlPlane
+metadata:
+  name: cp-current-v1beta2
+spec:
+  replicas: 1
+  version: v1.31.4+k3s1
+  machineTemplate:
+    infrastructureRef:
+      apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+      kind: DockerMachineTemplate
+      name: cp-template
+  kthreesConfigSpec:
+    serverConfig:
+      cloudProviderName: ""
+      disableCloudController: false
+`,
+		webhookDefaults: func(obj map[string]any, namespace string) {
+			infrastructureNamespaceDefault(obj, namespace, "spec", "machineTemplate", "infrastructureRef")
+		},
+		update: func(obj map[string]any) {
+			set(obj, "cp-template-2", "spec", "machineTemplate", "infrastructureRef", "name")
+		},
+		// v1beta1 has only disableExternalCloudProvider and shows it as the effective settings imply (docs/api-v1beta3.md).
+		derivedThroughV1beta1: func(obj map[string]any) {
+			set(obj, true, "spec", "kthreesConfigSpec", "serverConfig", "disableExternalCloudProvider")
+		},
+	},
+	{
 		name: "KThreesControlPlaneTemplate v1beta2, ClusterClass e2e", kind: kthreesControlPlaneTemplate, version: "v1beta2",
 		manifest: `
 apiVersion: controlplane.cluster.x-k8s.io/v1beta2
@@ -485,6 +538,10 @@ spec:
           tlsSan:
           - 0.0.0.0
 `,
+		// Unlike upstream, templates are defaulted like the control planes stamped out of them.
+		webhookDefaults: func(obj map[string]any, _ string) {
+			cloudProviderDefaults("spec", "template", "spec", "kthreesConfigSpec")(obj)
+		},
 		update: func(obj map[string]any) {
 			set(obj, []any{"0.0.0.0", "k3s.example.com"}, "spec", "template", "spec", "kthreesConfigSpec", "serverConfig", "tlsSan")
 		},
@@ -527,6 +584,10 @@ spec:
           airGapped: true
           airGappedInstallScriptPath: /opt/k3s/install.sh
 `,
+		// Unlike upstream, templates are defaulted like the control planes stamped out of them.
+		webhookDefaults: func(obj map[string]any, _ string) {
+			cloudProviderDefaults("spec", "template", "spec", "kthreesConfigSpec")(obj)
+		},
 		// Upstream's v1beta2 schema declares spec.template.metadata as an object without properties.
 		schemaPruned: [][]string{{"spec", "template", "metadata"}},
 		update: func(obj map[string]any) {

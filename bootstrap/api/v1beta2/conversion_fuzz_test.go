@@ -1,0 +1,39 @@
+/*
+Copyright 2026 The cluster-api-k3s Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1beta2
+
+import (
+	"testing"
+
+	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
+	"github.com/k3s-io/cluster-api-k3s/internal/apiconversion/conversiontest"
+)
+
+// Seed corpora live in testdata/fuzz/<FuzzName>; run longer with e.g.
+// go test ./bootstrap/api/v1beta2 -run '^$' -fuzz FuzzKThreesConfigConversion -fuzztime 30s.
+
+func FuzzKThreesConfigConversion(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		conversiontest.FuzzRoundTrip(t, data, func() *KThreesConfig { return &KThreesConfig{} }, func() *bootstrapv1.KThreesConfig { return &bootstrapv1.KThreesConfig{} })
+	})
+}
+
+func FuzzKThreesConfigTemplateConversion(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		conversiontest.FuzzRoundTrip(t, data, func() *KThreesConfigTemplate { return &KThreesConfigTemplate{} }, func() *bootstrapv1.KThreesConfigTemplate { return &bootstrapv1.KThreesConfigTemplate{} })
+	})
+}
