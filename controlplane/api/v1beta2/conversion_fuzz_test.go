@@ -34,6 +34,8 @@ func FuzzKThreesControlPlaneConversion(f *testing.F) {
 
 func FuzzKThreesControlPlaneTemplateConversion(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		conversiontest.FuzzRoundTrip(t, data, func() *KThreesControlPlaneTemplate { return &KThreesControlPlaneTemplate{} }, func() *controlplanev1.KThreesControlPlaneTemplate { return &controlplanev1.KThreesControlPlaneTemplate{} })
+		conversiontest.FuzzRoundTrip(t, data, func() *KThreesControlPlaneTemplate { return &KThreesControlPlaneTemplate{} }, func() *controlplanev1.KThreesControlPlaneTemplate {
+			return &controlplanev1.KThreesControlPlaneTemplate{}
+		})
 	})
 }
