@@ -17,71 +17,28 @@ limitations under the License.
 package webhooks
 
 import (
-	"net/http/httptest"
-	"os"
-	"regexp"
 	"testing"
 
 	. "github.com/onsi/gomega"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/rest"
-	ctrl "sigs.k8s.io/controller-runtime"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
+	"github.com/k3s-io/cluster-api-k3s/internal/test/webhooktest"
 )
-
-// markerPathPattern finds the paths of the kubebuilder webhook markers in a source file.
-var markerPathPattern = regexp.MustCompile(`(?m)^// \+kubebuilder:webhook:.*\bpath=([^,]+),`)
-
-// newTestManager returns a manager that is never started; it is only used to register webhooks.
-func newTestManager(t *testing.T) ctrl.Manager {
-	t.Helper()
-	g := NewWithT(t)
-	scheme := runtime.NewScheme()
-	g.Expect(bootstrapv1.AddToScheme(scheme)).To(Succeed())
-	mgr, err := ctrl.NewManager(&rest.Config{Host: "https://127.0.0.1:1"}, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-	})
-	g.Expect(err).NotTo(HaveOccurred())
-	return mgr
-}
-
-// expectMarkerPathsRegistered checks that the kubebuilder markers of file name exactly the given paths and that
-// the manager's webhook server serves each of them.
-func expectMarkerPathsRegistered(t *testing.T, mgr ctrl.Manager, file string, wantPaths ...string) {
-	t.Helper()
-	g := NewWithT(t)
-	src, err := os.ReadFile(file)
-	g.Expect(err).NotTo(HaveOccurred())
-	var markerPaths []string
-	for _, m := range markerPathPattern.FindAllStringSubmatch(string(src), -1) {
-		markerPaths = append(markerPaths, m[1])
-	}
-	g.Expect(markerPaths).To(ConsistOf(wantPaths))
-	mux := mgr.GetWebhookServer().WebhookMux()
-	for _, p := range markerPaths {
-		_, pattern := mux.Handler(httptest.NewRequest("POST", p, nil))
-		g.Expect(pattern).To(Equal(p), "path %s is not registered", p)
-	}
-}
 
 func TestKThreesConfig_SetupWebhookWithManager(t *testing.T) {
 	g := NewWithT(t)
-	mgr := newTestManager(t)
+	mgr := webhooktest.NewManager(t, bootstrapv1.AddToScheme)
 	g.Expect((&KThreesConfig{}).SetupWebhookWithManager(mgr)).To(Succeed())
-	expectMarkerPathsRegistered(t, mgr, "kthreesconfig.go",
+	webhooktest.ExpectMarkerPathsRegistered(t, mgr, "kthreesconfig.go",
 		"/mutate-bootstrap-cluster-x-k8s-io-v1beta3-kthreesconfig",
 		"/validate-bootstrap-cluster-x-k8s-io-v1beta3-kthreesconfig")
 }
 
 func TestKThreesConfigTemplate_SetupWebhookWithManager(t *testing.T) {
 	g := NewWithT(t)
-	mgr := newTestManager(t)
+	mgr := webhooktest.NewManager(t, bootstrapv1.AddToScheme)
 	g.Expect((&KThreesConfigTemplate{}).SetupWebhookWithManager(mgr)).To(Succeed())
-	expectMarkerPathsRegistered(t, mgr, "kthreesconfigtemplate.go",
+	webhooktest.ExpectMarkerPathsRegistered(t, mgr, "kthreesconfigtemplate.go",
 		"/mutate-bootstrap-cluster-x-k8s-io-v1beta3-kthreesconfigtemplate",
 		"/validate-bootstrap-cluster-x-k8s-io-v1beta3-kthreesconfigtemplate")
 }

@@ -162,18 +162,7 @@ func Convert_v1beta1_KThreesConfigStatus_To_v1beta3_KThreesConfigStatus(in *KThr
 	}
 	out.Conditions = nil
 	out.DataSecretName = apiconversion.PointerToString(in.DataSecretName)
-	if in.Conditions == nil && in.FailureReason == "" && in.FailureMessage == "" && in.BootstrapData == nil {
-		return nil
-	}
-	out.Deprecated = &bootstrapv1.KThreesConfigDeprecatedStatus{V1Beta1: &bootstrapv1.KThreesConfigV1Beta1DeprecatedStatus{
-		Conditions:     in.Conditions.DeepCopy(),
-		FailureReason:  in.FailureReason,
-		FailureMessage: in.FailureMessage,
-		BootstrapData:  append([]byte(nil), in.BootstrapData...),
-	}}
-	if in.BootstrapData == nil {
-		out.Deprecated.V1Beta1.BootstrapData = nil
-	}
+	out.Deprecated = apiconversion.BootstrapV1Beta1Status(in.Conditions, in.FailureReason, in.FailureMessage, in.BootstrapData)
 	return nil
 }
 
@@ -183,17 +172,11 @@ func Convert_v1beta3_KThreesConfigStatus_To_v1beta1_KThreesConfigStatus(in *boot
 	if err := autoConvert_v1beta3_KThreesConfigStatus_To_v1beta1_KThreesConfigStatus(in, out, s); err != nil {
 		return err
 	}
-	out.Conditions = nil
 	out.DataSecretName = apiconversion.StringToPointer(in.DataSecretName)
-	if in.Deprecated == nil || in.Deprecated.V1Beta1 == nil {
-		return nil
-	}
-	old := in.Deprecated.V1Beta1
-	out.Conditions = old.Conditions.DeepCopy()
+	old := apiconversion.BootstrapV1Beta1StatusOf(in.Deprecated)
+	out.Conditions = old.Conditions
 	out.FailureReason = old.FailureReason
 	out.FailureMessage = old.FailureMessage
-	if old.BootstrapData != nil {
-		out.BootstrapData = append([]byte(nil), old.BootstrapData...)
-	}
+	out.BootstrapData = old.BootstrapData
 	return nil
 }

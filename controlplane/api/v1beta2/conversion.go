@@ -28,7 +28,6 @@ import (
 	bootstrapv1beta2 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta2"
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 	"github.com/k3s-io/cluster-api-k3s/internal/apiconversion"
-	"github.com/k3s-io/cluster-api-k3s/pkg/errors"
 )
 
 // ConvertTo converts this KThreesControlPlane to the hub version (v1beta3).
@@ -370,7 +369,10 @@ func Convert_v1beta2_KThreesControlPlaneStatus_To_v1beta3_KThreesControlPlaneSta
 	out.Conditions = nil
 	out.ReadyReplicas = nil
 	out.Version = apiconversion.PointerToString(in.Version)
-	out.Deprecated = deprecatedStatusToHub(in.Conditions, in.FailureReason, in.FailureMessage, in.UpdatedReplicas, in.ReadyReplicas, in.UnavailableReplicas, in.Ready)
+	out.Deprecated = apiconversion.ControlPlaneV1Beta1Status(controlplanev1.KThreesControlPlaneV1Beta1DeprecatedStatus{
+		Conditions: in.Conditions, FailureReason: in.FailureReason, FailureMessage: in.FailureMessage,
+		UpdatedReplicas: in.UpdatedReplicas, ReadyReplicas: in.ReadyReplicas, UnavailableReplicas: in.UnavailableReplicas, Ready: in.Ready,
+	})
 	return nil
 }
 
@@ -380,14 +382,9 @@ func Convert_v1beta3_KThreesControlPlaneStatus_To_v1beta2_KThreesControlPlaneSta
 	if err := autoConvert_v1beta3_KThreesControlPlaneStatus_To_v1beta2_KThreesControlPlaneStatus(in, out, s); err != nil {
 		return err
 	}
-	out.Conditions = nil
-	out.ReadyReplicas = 0
 	out.Version = apiconversion.StringToPointer(in.Version)
-	if in.Deprecated == nil || in.Deprecated.V1Beta1 == nil {
-		return nil
-	}
-	old := in.Deprecated.V1Beta1
-	out.Conditions = old.Conditions.DeepCopy()
+	old := apiconversion.ControlPlaneV1Beta1StatusOf(in.Deprecated)
+	out.Conditions = old.Conditions
 	out.FailureReason = old.FailureReason
 	out.FailureMessage = old.FailureMessage
 	out.UpdatedReplicas = old.UpdatedReplicas
@@ -436,21 +433,6 @@ func Convert_v1beta3_LastRemediationStatus_To_Pointer_v1beta2_LastRemediationSta
 	}
 	*out = &LastRemediationStatus{}
 	return Convert_v1beta3_LastRemediationStatus_To_v1beta2_LastRemediationStatus(in, *out, s)
-}
-
-func deprecatedStatusToHub(conditions clusterv1beta1.Conditions, reason errors.KThreesControlPlaneStatusError, message *string, updated, ready, unavailable int32, isReady bool) *controlplanev1.KThreesControlPlaneDeprecatedStatus {
-	if conditions == nil && reason == "" && message == nil && updated == 0 && ready == 0 && unavailable == 0 && !isReady {
-		return nil
-	}
-	return &controlplanev1.KThreesControlPlaneDeprecatedStatus{V1Beta1: &controlplanev1.KThreesControlPlaneV1Beta1DeprecatedStatus{
-		Conditions:          conditions.DeepCopy(),
-		FailureReason:       reason,
-		FailureMessage:      message,
-		UpdatedReplicas:     updated,
-		ReadyReplicas:       ready,
-		UnavailableReplicas: unavailable,
-		Ready:               isReady,
-	}}
 }
 
 // Convert_v1_ObjectMeta_To_v1beta2_ObjectMeta keeps the labels and annotations of the template's metadata, the only
