@@ -18,6 +18,7 @@ package apiconversion
 
 import (
 	clusterv1beta1 "sigs.k8s.io/cluster-api/api/core/v1beta1"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
@@ -30,7 +31,7 @@ func BootstrapV1Beta1Status(conditions clusterv1beta1.Conditions, failureReason,
 		return nil
 	}
 	old := &bootstrapv1.KThreesConfigV1Beta1DeprecatedStatus{
-		Conditions:     conditions.DeepCopy(),
+		Conditions:     ToHubConditions(conditions),
 		FailureReason:  failureReason,
 		FailureMessage: failureMessage,
 	}
@@ -47,6 +48,27 @@ func BootstrapV1Beta1StatusOf(deprecated *bootstrapv1.KThreesConfigDeprecatedSta
 		return bootstrapv1.KThreesConfigV1Beta1DeprecatedStatus{}
 	}
 	return *deprecated.V1Beta1.DeepCopy()
+}
+
+// ToHubConditions converts CAPI v1beta1 conditions of an old API version to the hub's status.deprecated shape.
+func ToHubConditions(in clusterv1beta1.Conditions) clusterv1.Conditions {
+	if in == nil {
+		return nil
+	}
+	var out clusterv1.Conditions
+	clusterv1beta1.Convert_v1beta1_Conditions_To_v1beta2_Deprecated_V1Beta1_Conditions(&in, &out)
+	return out
+}
+
+// FromHubConditions converts the hub's status.deprecated conditions to the CAPI v1beta1 conditions of an old API
+// version.
+func FromHubConditions(in clusterv1.Conditions) clusterv1beta1.Conditions {
+	if in == nil {
+		return nil
+	}
+	var out clusterv1beta1.Conditions
+	clusterv1beta1.Convert_v1beta2_Deprecated_V1Beta1_Conditions_To_v1beta1_Conditions(&in, &out)
+	return out
 }
 
 // ControlPlaneV1Beta1Status builds the hub's status.deprecated of a KThreesControlPlane from the status fields

@@ -174,7 +174,7 @@ func Convert_v1beta3_KThreesConfigStatus_To_v1beta1_KThreesConfigStatus(in *boot
 	}
 	out.DataSecretName = apiconversion.StringToPointer(in.DataSecretName)
 	old := apiconversion.BootstrapV1Beta1StatusOf(in.Deprecated)
-	out.Conditions = old.Conditions
+	out.Conditions = apiconversion.FromHubConditions(old.Conditions)
 	out.FailureReason = old.FailureReason
 	out.FailureMessage = old.FailureMessage
 	out.BootstrapData = old.BootstrapData

@@ -18,7 +18,7 @@ package v1beta3
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	clusterv1beta1 "sigs.k8s.io/cluster-api/api/core/v1beta1"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 )
 
 // Format is the format of the bootstrap data.
@@ -249,7 +249,7 @@ type KThreesConfigDeprecatedStatus struct {
 type KThreesConfigV1Beta1DeprecatedStatus struct {
 	// conditions are the CAPI v1beta1-style conditions.
 	// +optional
-	Conditions clusterv1beta1.Conditions `json:"conditions,omitempty"`
+	Conditions clusterv1.Conditions `json:"conditions,omitempty"`
 
 	// failureReason is set on non-retryable errors.
 	// +optional
@@ -296,7 +296,7 @@ type KThreesConfig struct {
 }
 
 // GetV1Beta1Conditions returns the v1beta1-style conditions kept for older API versions.
-func (c *KThreesConfig) GetV1Beta1Conditions() clusterv1beta1.Conditions {
+func (c *KThreesConfig) GetV1Beta1Conditions() clusterv1.Conditions {
 	if c.Status.Deprecated == nil || c.Status.Deprecated.V1Beta1 == nil {
 		return nil
 	}
@@ -304,7 +304,7 @@ func (c *KThreesConfig) GetV1Beta1Conditions() clusterv1beta1.Conditions {
 }
 
 // SetV1Beta1Conditions sets the v1beta1-style conditions kept for older API versions.
-func (c *KThreesConfig) SetV1Beta1Conditions(conditions clusterv1beta1.Conditions) {
+func (c *KThreesConfig) SetV1Beta1Conditions(conditions clusterv1.Conditions) {
 	if c.Status.Deprecated == nil {
 		c.Status.Deprecated = &KThreesConfigDeprecatedStatus{}
 	}

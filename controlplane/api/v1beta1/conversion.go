@@ -220,7 +220,7 @@ func Convert_v1beta1_KThreesControlPlaneStatus_To_v1beta3_KThreesControlPlaneSta
 	out.Conditions = nil
 	out.ReadyReplicas = nil
 	out.Deprecated = apiconversion.ControlPlaneV1Beta1Status(controlplanev1.KThreesControlPlaneV1Beta1DeprecatedStatus{
-		Conditions: in.Conditions, FailureReason: in.FailureReason, FailureMessage: in.FailureMessage,
+		Conditions: apiconversion.ToHubConditions(in.Conditions), FailureReason: in.FailureReason, FailureMessage: in.FailureMessage,
 		UpdatedReplicas: in.UpdatedReplicas, ReadyReplicas: in.ReadyReplicas, UnavailableReplicas: in.UnavailableReplicas, Ready: in.Ready,
 	})
 	return nil
@@ -233,7 +233,7 @@ func Convert_v1beta3_KThreesControlPlaneStatus_To_v1beta1_KThreesControlPlaneSta
 		return err
 	}
 	old := apiconversion.ControlPlaneV1Beta1StatusOf(in.Deprecated)
-	out.Conditions = old.Conditions
+	out.Conditions = apiconversion.FromHubConditions(old.Conditions)
 	out.FailureReason = old.FailureReason
 	out.FailureMessage = old.FailureMessage
 	out.UpdatedReplicas = old.UpdatedReplicas

@@ -21,7 +21,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	clusterv1beta1 "sigs.k8s.io/cluster-api/api/core/v1beta1"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
@@ -308,7 +307,7 @@ type KThreesControlPlaneDeprecatedStatus struct {
 type KThreesControlPlaneV1Beta1DeprecatedStatus struct {
 	// conditions are the CAPI v1beta1-style conditions with upstream's condition types.
 	// +optional
-	Conditions clusterv1beta1.Conditions `json:"conditions,omitempty"`
+	Conditions clusterv1.Conditions `json:"conditions,omitempty"`
 
 	// failureReason is set on non-retryable errors.
 	// +optional
@@ -392,7 +391,7 @@ type KThreesControlPlane struct {
 }
 
 // GetV1Beta1Conditions returns the v1beta1-style conditions kept for older API versions.
-func (in *KThreesControlPlane) GetV1Beta1Conditions() clusterv1beta1.Conditions {
+func (in *KThreesControlPlane) GetV1Beta1Conditions() clusterv1.Conditions {
 	if in.Status.Deprecated == nil || in.Status.Deprecated.V1Beta1 == nil {
 		return nil
 	}
@@ -400,7 +399,7 @@ func (in *KThreesControlPlane) GetV1Beta1Conditions() clusterv1beta1.Conditions 
 }
 
 // SetV1Beta1Conditions sets the v1beta1-style conditions kept for older API versions.
-func (in *KThreesControlPlane) SetV1Beta1Conditions(conditions clusterv1beta1.Conditions) {
+func (in *KThreesControlPlane) SetV1Beta1Conditions(conditions clusterv1.Conditions) {
 	if in.Status.Deprecated == nil {
 		in.Status.Deprecated = &KThreesControlPlaneDeprecatedStatus{}
 	}

@@ -1,0 +1,144 @@
+/*
+Copyright 2026 The cluster-api-k3s Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package kthreesconfig
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/cluster-api/util"
+	"sigs.k8s.io/cluster-api/util/paused"
+	"sigs.k8s.io/cluster-api/util/patch"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
+)
+
+// InitLocker serialises the initialisation of a cluster's first control-plane node.
+type InitLocker interface {
+	Lock(ctx context.Context, cluster *clusterv1.Cluster, machine *clusterv1.Machine) bool
+	Unlock(ctx context.Context, cluster *clusterv1.Cluster) bool
+}
+
+// Reconciler reconciles KThreesConfigs.
+type Reconciler struct {
+	// Client reads from the manager's cache and writes to the API server.
+	Client client.Client
+	// APIReader reads from the API server directly; used where a stale cache would do harm (secrets a config
+	// reads, which are not cached).
+	APIReader client.Reader
+	// WatchFilterValue restricts the controller to objects with the cluster.x-k8s.io/watch-filter label value.
+	WatchFilterValue string
+	// InitLock serialises cluster initialisation; defaults to upstream's ConfigMap mutex (<cluster>-lock).
+	InitLock InitLocker
+
+	recorder record.EventRecorder
+}
+
+// Reconcile moves a KThreesConfig towards having its bootstrap data secret.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, reterr error) {
+	log := ctrl.LoggerFrom(ctx)
+
+	config := &bootstrapv1.KThreesConfig{}
+	if err := r.Client.Get(ctx, req.NamespacedName, config); err != nil {
+		if apierrors.IsNotFound(err) {
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("failed to get KThreesConfig: %w", err)
+	}
+
+	owner, err := getConfigOwner(ctx, r.Client, config)
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			// The owner is not in the cache yet; its creation triggers a reconcile through the Machine watch.
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("failed to get the owner of KThreesConfig: %w", err)
+	}
+	if owner == nil {
+		log.V(4).Info("Waiting for an owner Machine or MachinePool to set its OwnerRef")
+		return ctrl.Result{}, nil
+	}
+	log = log.WithValues(owner.Kind(), klog.KObj(owner.Object()))
+
+	cluster, err := util.GetClusterByName(ctx, r.Client, config.Namespace, owner.ClusterName())
+	if err != nil {
+		if apierrors.IsNotFound(err) || errors.Is(err, util.ErrNoCluster) {
+			// The Cluster watch reconciles this config once the Cluster exists.
+			log.V(4).Info("Waiting for the Cluster of the owner")
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("failed to get the Cluster of KThreesConfig: %w", err)
+	}
+	log = log.WithValues("Cluster", klog.KObj(cluster))
+	ctx = ctrl.LoggerInto(ctx, log)
+
+	patchHelper, err := patch.NewHelper(config, r.Client)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("failed to create a patch helper: %w", err)
+	}
+	if isPaused, requeue, err := paused.EnsurePausedCondition(ctx, r.Client, cluster, config); err != nil || isPaused || requeue {
+		return ctrl.Result{}, err
+	}
+
+	defer func() {
+		setReadyCondition(config)
+		if err := patchKThreesConfig(ctx, patchHelper, config, reterr == nil); err != nil {
+			reterr = kerrors.NewAggregate([]error{reterr, err})
+		}
+	}()
+
+	if !config.DeletionTimestamp.IsZero() {
+		// Nothing to clean up: the bootstrap secret is garbage-collected through its owner reference.
+		return ctrl.Result{}, nil
+	}
+	return r.reconcileNormal(ctx, &scope{config: config, owner: owner, cluster: cluster})
+}
+
+// patchKThreesConfig patches the config and its status, owning the conditions this controller sets.
+func patchKThreesConfig(ctx context.Context, patchHelper *patch.Helper, config *bootstrapv1.KThreesConfig, observed bool) error {
+	opts := []patch.Option{
+		patch.WithOwnedConditions{Conditions: []string{
+			clusterv1.PausedCondition,
+			bootstrapv1.KThreesConfigReadyCondition,
+			bootstrapv1.KThreesConfigDataSecretAvailableCondition,
+			bootstrapv1.KThreesConfigCertificatesAvailableCondition,
+		}},
+		patch.WithOwnedV1Beta1Conditions{Conditions: ownedV1Beta1Conditions},
+	}
+	if observed {
+		opts = append(opts, patch.WithStatusObservedGeneration{})
+	}
+	if err := patchHelper.Patch(ctx, config, opts...); err != nil {
+		return fmt.Errorf("failed to patch KThreesConfig: %w", err)
+	}
+	return nil
+}
+
+// scope is what one reconcile of a KThreesConfig works on.
+type scope struct {
+	config  *bootstrapv1.KThreesConfig
+	owner   *configOwner
+	cluster *clusterv1.Cluster
+}
