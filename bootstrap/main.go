@@ -48,7 +48,7 @@ import (
 	bootstrapv1beta1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta1"
 	bootstrapv1beta2 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta2"
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
-	"github.com/k3s-io/cluster-api-k3s/bootstrap/internal/controllers/kthreesconfig"
+	"github.com/k3s-io/cluster-api-k3s/bootstrap/reconcilers/kthreesconfig"
 	"github.com/k3s-io/cluster-api-k3s/bootstrap/webhooks"
 )
 

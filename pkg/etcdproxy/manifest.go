@@ -21,14 +21,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 
+	"go.yaml.in/yaml/v3"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 const (
@@ -49,6 +54,9 @@ const (
 
 	// terminationGracePeriodSeconds is the pod's termination grace period.
 	terminationGracePeriodSeconds = 30
+
+	// yamlIndent is the indentation of the manifest.
+	yamlIndent = 2
 )
 
 // Labels are the labels of the DaemonSet and of its pods, and its selector.
@@ -114,8 +122,9 @@ func DaemonSet(image string) *appsv1.DaemonSet {
 	}
 }
 
-// Manifest returns the YAML manifest of the proxy DaemonSet running image. The image is written by a YAML
-// encoder, so it reads back exactly as given whatever characters it holds. It returns an error when image is
+// Manifest returns the YAML manifest of the proxy DaemonSet running image, keys in alphabetical order. The
+// image is written by a YAML encoder (quoted, with escapes, when needed), so it reads back exactly as given
+// whatever characters it holds. It returns an error when image is
 // empty or not valid UTF-8.
 func Manifest(image string) (string, error) {
 	if image == "" {
@@ -134,11 +143,65 @@ func Manifest(image string) (string, error) {
 	if err := dec.Decode(&obj); err != nil {
 		return "", fmt.Errorf("re-reading the etcd proxy DaemonSet: %w", err)
 	}
-	out, err := yaml.Marshal(prune(obj))
-	if err != nil {
+	var out bytes.Buffer
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(yamlIndent)
+	if err := enc.Encode(toNode(prune(obj))); err != nil {
 		return "", fmt.Errorf("encoding the etcd proxy manifest: %w", err)
 	}
-	return string(out), nil
+	if err := enc.Close(); err != nil {
+		return "", fmt.Errorf("encoding the etcd proxy manifest: %w", err)
+	}
+	if err := verify(out.Bytes(), image); err != nil {
+		return "", fmt.Errorf("the etcd proxy manifest does not parse back: %w", err)
+	}
+	return out.String(), nil
+}
+
+// toNode converts a decoded JSON tree into YAML nodes, mapping keys sorted. Strings are left to the encoder's
+// choice of style, except multi-line strings starting with a tab, which are double-quoted: as literal blocks
+// their indentation could not be determined by parsers.
+func toNode(v any) *yaml.Node {
+	switch t := v.(type) {
+	case map[string]any:
+		n := &yaml.Node{Kind: yaml.MappingNode}
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, toNode(t[k]))
+		}
+		return n
+	case []any:
+		n := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, item := range t {
+			n.Content = append(n.Content, toNode(item))
+		}
+		return n
+	case string:
+		n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t}
+		if strings.HasPrefix(t, "\t") && strings.Contains(t, "\n") {
+			n.Style = yaml.DoubleQuotedStyle
+		}
+		return n
+	case int64:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(t, 10)}
+	case float64:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: strconv.FormatFloat(t, 'g', -1, 64)}
+	case bool:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(t)}
+	default:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+	}
+}
+
+// verify parses manifest as K3s does and checks that it is the proxy DaemonSet running image.
+func verify(manifest []byte, image string) error {
+	var ds appsv1.DaemonSet
+	if err := sigsyaml.UnmarshalStrict(manifest, &ds); err != nil {
+		return err
+	}
+	if len(ds.Spec.Template.Spec.Containers) != 1 || ds.Spec.Template.Spec.Containers[0].Image != image {
+		return fmt.Errorf("the image does not read back as %q", image)
+	}
+	return nil
 }
 
 // prune drops what a manifest should not carry: status, and the null creation timestamps and empty objects
@@ -148,9 +211,18 @@ func prune(obj map[string]any) map[string]any {
 	return pruneEmpty(obj).(map[string]any)
 }
 
-// pruneEmpty removes, recursively, object members that are null or empty objects.
+// pruneEmpty removes, recursively, object members that are null or empty objects, and turns JSON numbers
+// back into Go numbers.
 func pruneEmpty(v any) any {
 	switch t := v.(type) {
+	case json.Number:
+		if i, err := t.Int64(); err == nil {
+			return i
+		}
+		if f, err := t.Float64(); err == nil {
+			return f
+		}
+		return t.String()
 	case map[string]any:
 		for k, child := range t {
 			child = pruneEmpty(child)

@@ -26,7 +26,6 @@ import (
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/feature"
-	"sigs.k8s.io/cluster-api/util/conditions"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -151,7 +150,7 @@ func bootstrapRelevant(c *clusterv1.Cluster) clusterBootstrapState {
 	return clusterBootstrapState{
 		paused:                    ptr.Deref(c.Spec.Paused, false) || c.Annotations[clusterv1.PausedAnnotation] != "",
 		infrastructureProvisioned: ptr.Deref(c.Status.Initialization.InfrastructureProvisioned, false),
-		controlPlaneInitialized:   conditions.IsTrue(c, clusterv1.ClusterControlPlaneInitializedCondition),
+		controlPlaneInitialized:   controlPlaneInitialized(c),
 		endpoint:                  c.Spec.ControlPlaneEndpoint,
 	}
 }

@@ -27,8 +27,8 @@ import (
 	"k8s.io/klog/v2"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/util"
-	"sigs.k8s.io/cluster-api/util/paused"
 	"sigs.k8s.io/cluster-api/util/patch"
+	"sigs.k8s.io/cluster-api/util/paused"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -52,8 +52,8 @@ type Reconciler struct {
 	WatchFilterValue string
 	// InitLock serialises cluster initialisation; defaults to upstream's ConfigMap mutex (<cluster>-lock).
 	InitLock InitLocker
-
-	recorder record.EventRecorder
+	// Recorder records events; defaults to the manager's recorder in SetupWithManager.
+	Recorder record.EventRecorder
 }
 
 // Reconcile moves a KThreesConfig towards having its bootstrap data secret.

@@ -20,10 +20,10 @@ import (
 	"context"
 	"fmt"
 
-	ctrl "sigs.k8s.io/controller-runtime"
+	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/util/conditions"
-	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
 )
 
 // reconcileNormal decides which phase the config is in. Bootstrap data is generated once: a config whose secret
@@ -52,7 +52,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 		s.config.Spec.Version = s.owner.KubernetesVersion()
 	}
 
-	if !conditions.IsTrue(s.cluster, clusterv1.ClusterControlPlaneInitializedCondition) {
+	if !controlPlaneInitialized(s.cluster) {
 		return r.handleClusterNotInitialized(ctx, s)
 	}
 
@@ -64,4 +64,10 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 		return r.joinControlPlane(ctx, s)
 	}
 	return r.joinWorker(ctx, s)
+}
+
+// controlPlaneInitialized reads the CAPI v1beta2 contract field or the condition CAPI sets with it.
+func controlPlaneInitialized(cluster *clusterv1.Cluster) bool {
+	return ptr.Deref(cluster.Status.Initialization.ControlPlaneInitialized, false) ||
+		conditions.IsTrue(cluster, clusterv1.ClusterControlPlaneInitializedCondition)
 }

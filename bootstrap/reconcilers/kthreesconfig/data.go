@@ -53,14 +53,14 @@ func (r *Reconciler) storeNodeData(ctx context.Context, s *scope, role k3sconfig
 	if err != nil {
 		// The spec cannot be rendered; a change to it triggers a new reconcile.
 		markDataSecretNotAvailable(s.config, renderingFailedReason, fmt.Sprintf("Failed to render the bootstrap data: %v", err))
-		r.recorder.Eventf(s.config, corev1.EventTypeWarning, "RenderingFailed", "Failed to render the bootstrap data: %v", err)
+		r.Recorder.Eventf(s.config, corev1.EventTypeWarning, "RenderingFailed", "Failed to render the bootstrap data: %v", err)
 		return ctrl.Result{}, nil
 	}
 	if err := r.writeBootstrapSecret(ctx, s, value); err != nil {
 		return ctrl.Result{}, err
 	}
 	markDataSecretCreated(s.config, s.config.Name)
-	r.recorder.Eventf(s.config, corev1.EventTypeNormal, "BootstrapDataCreated", "Created %s bootstrap data for a %s", formatOf(s.config), role)
+	r.Recorder.Eventf(s.config, corev1.EventTypeNormal, "BootstrapDataCreated", "Created %s bootstrap data for a %s", formatOf(s.config), role)
 	return ctrl.Result{}, nil
 }
 

@@ -60,7 +60,9 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	if feature.Gates.Enabled(feature.MachinePool) {
 		b = b.Watches(&clusterv1.MachinePool{}, handler.EnqueueRequestsFromMapFunc(r.MachinePoolToKThreesConfig))
 	}
-	r.recorder = mgr.GetEventRecorderFor(controllerName)
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorderFor(controllerName)
+	}
 	if err := b.Complete(ctx, r); err != nil {
 		return fmt.Errorf("failed to set up the KThreesConfig controller: %w", err)
 	}

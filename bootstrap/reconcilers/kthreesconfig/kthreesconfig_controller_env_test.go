@@ -220,9 +220,9 @@ func TestKThreesConfigReconciler_MachinePoolTakesVersionFromTemplate(t *testing.
 	pool := &clusterv1.MachinePool{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "pool", Labels: map[string]string{clusterv1.ClusterNameLabel: cluster.Name}},
 		Spec: clusterv1.MachinePoolSpec{ClusterName: cluster.Name, Template: clusterv1.MachineTemplateSpec{Spec: clusterv1.MachineSpec{
-			ClusterName: cluster.Name,
-			Version:     "v1.33.5+k3s1",
-			Bootstrap:   clusterv1.Bootstrap{ConfigRef: clusterv1.ContractVersionedObjectReference{APIGroup: bootstrapv1.GroupVersion.Group, Kind: "KThreesConfig", Name: "pool"}},
+			ClusterName:       cluster.Name,
+			Version:           "v1.33.5+k3s1",
+			Bootstrap:         clusterv1.Bootstrap{ConfigRef: clusterv1.ContractVersionedObjectReference{APIGroup: bootstrapv1.GroupVersion.Group, Kind: "KThreesConfig", Name: "pool"}},
 			InfrastructureRef: clusterv1.ContractVersionedObjectReference{APIGroup: "infrastructure.cluster.x-k8s.io", Kind: "TestMachinePool", Name: "pool"},
 		}}},
 	}
