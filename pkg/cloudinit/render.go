@@ -33,7 +33,8 @@ const yamlIndent = 2
 
 // Render renders data as a cloud-config document. Files become write_files entries, in order, and commands
 // become runcmd entries, in order, each a single string. It returns an error when data cannot be represented:
-// an empty path, an unknown encoding, or text other than file content that is not valid UTF-8. File content
+// an empty path or one with a NUL character, an unknown encoding, or text other than file content that is not
+// valid UTF-8. The document is parsed back before it is returned, and any difference is an error. File content
 // that is not valid UTF-8 is written base64-encoded, and gzip content as gzip+base64, so that the bytes on
 // the node are those given.
 func Render(data model.Data) ([]byte, error) {

@@ -21,9 +21,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -146,7 +143,7 @@ func Manifest(image string) (string, error) {
 	var out bytes.Buffer
 	enc := yaml.NewEncoder(&out)
 	enc.SetIndent(yamlIndent)
-	if err := enc.Encode(toNode(prune(obj))); err != nil {
+	if err := enc.Encode(prune(obj)); err != nil {
 		return "", fmt.Errorf("encoding the etcd proxy manifest: %w", err)
 	}
 	if err := enc.Close(); err != nil {
@@ -158,38 +155,13 @@ func Manifest(image string) (string, error) {
 	return out.String(), nil
 }
 
-// toNode converts a decoded JSON tree into YAML nodes, mapping keys sorted. Strings are left to the encoder's
-// choice of style, except multi-line strings starting with a tab, which are double-quoted: as literal blocks
-// their indentation could not be determined by parsers.
-func toNode(v any) *yaml.Node {
-	switch t := v.(type) {
-	case map[string]any:
-		n := &yaml.Node{Kind: yaml.MappingNode}
-		for _, k := range slices.Sorted(maps.Keys(t)) {
-			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, toNode(t[k]))
-		}
-		return n
-	case []any:
-		n := &yaml.Node{Kind: yaml.SequenceNode}
-		for _, item := range t {
-			n.Content = append(n.Content, toNode(item))
-		}
-		return n
-	case string:
-		n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t}
-		if strings.HasPrefix(t, "\t") && strings.Contains(t, "\n") {
-			n.Style = yaml.DoubleQuotedStyle
-		}
-		return n
-	case int64:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(t, 10)}
-	case float64:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: strconv.FormatFloat(t, 'g', -1, 64)}
-	case bool:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(t)}
-	default:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
-	}
+// tabBlock is a multi-line string starting with a tab. The encoder would write it as a literal block whose
+// indentation parsers cannot determine, so it is written double-quoted instead.
+type tabBlock string
+
+// MarshalYAML writes the string double-quoted.
+func (s tabBlock) MarshalYAML() (any, error) {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: yaml.DoubleQuotedStyle, Value: string(s)}, nil
 }
 
 // verify parses manifest as K3s does and checks that it is the proxy DaemonSet running image.
@@ -208,13 +180,19 @@ func verify(manifest []byte, image string) error {
 // that encoding a typed object produces.
 func prune(obj map[string]any) map[string]any {
 	delete(obj, "status")
-	return pruneEmpty(obj).(map[string]any)
+	pruned, _ := pruneEmpty(obj).(map[string]any)
+	return pruned
 }
 
-// pruneEmpty removes, recursively, object members that are null or empty objects, and turns JSON numbers
-// back into Go numbers.
+// pruneEmpty removes, recursively, object members that are null or empty objects, turns JSON numbers back
+// into Go numbers, and marks the strings that must be double-quoted.
 func pruneEmpty(v any) any {
 	switch t := v.(type) {
+	case string:
+		if strings.HasPrefix(t, "\t") && strings.Contains(t, "\n") {
+			return tabBlock(t)
+		}
+		return t
 	case json.Number:
 		if i, err := t.Int64(); err == nil {
 			return i

@@ -14,7 +14,12 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package k3sconfig holds the defaulting and validation of KThreesConfigSpec shared by the KThreesConfig,
-// KThreesConfigTemplate, KThreesControlPlane and KThreesControlPlaneTemplate admission webhooks, and the
-// ratcheting helper that keeps stored objects with pre-existing validation errors updatable.
+// Package k3sconfig is the K3s meaning of a KThreesConfigSpec:
+//
+//   - what a node gets: the typed /etc/rancher/k3s/config.yaml of an init server, join server or agent (Config,
+//     ServerConfig, AgentConfig), the single install command, and the node's format-neutral bootstrap data
+//     (NodeData: files and commands in upstream's order);
+//   - what a spec may hold: the defaulting and validation shared by the KThreesConfig, KThreesConfigTemplate,
+//     KThreesControlPlane and KThreesControlPlaneTemplate admission webhooks, with the ratcheting helper that keeps
+//     stored objects with pre-existing validation errors updatable.
 package k3sconfig

@@ -44,12 +44,6 @@ const (
 	ProviderFileOwner = "root:root"
 	// ProviderFilePermissions is the mode of the config file and of the etcd proxy manifest.
 	ProviderFilePermissions = "0640"
-	// CACertPermissions is the mode of the certificate authority certificates.
-	CACertPermissions = "0640"
-	// CAKeyPermissions is the mode of the certificate authority keys.
-	CAKeyPermissions = "0600"
-	// TLSDir is the directory of the K3s server's certificate authorities.
-	TLSDir = "/var/lib/rancher/k3s/server/tls"
 )
 
 // NodeInput is everything needed to compute the bootstrap data of one node.
@@ -68,8 +62,9 @@ type NodeInput struct {
 	Token string
 	// Files are the user's files, contentFrom already inlined, in spec order.
 	Files []bootstrapdata.File
-	// CAFiles are the certificate authority files of the init server, in order (see CAFiles); they are ignored
-	// for other roles.
+	// CAFiles are the certificate authority files of the init server, in upstream order (server-ca.crt/.key,
+	// client-ca.crt/.key, etcd/server-ca.crt/.key under /var/lib/rancher/k3s/server/tls); they are ignored for
+	// other roles.
 	CAFiles []bootstrapdata.File
 }
 
@@ -111,39 +106,6 @@ func NodeData(in NodeInput) (bootstrapdata.Data, error) {
 	commands = append(commands, install)
 	commands = append(commands, in.Spec.PostK3sCommands...)
 	return bootstrapdata.Data{Files: files, Commands: commands}, nil
-}
-
-// CertificateAuthority is the PEM certificate and key of one certificate authority.
-type CertificateAuthority struct {
-	// Cert is the PEM certificate.
-	Cert []byte
-	// Key is the PEM private key; it may be empty when the user provided only the certificate.
-	Key []byte
-}
-
-// ClusterCAs are the certificate authorities written on the init server.
-type ClusterCAs struct {
-	// Server signs the serving certificates (secret <cluster>-ca).
-	Server CertificateAuthority
-	// Client signs the client certificates (secret <cluster>-cca).
-	Client CertificateAuthority
-	// Etcd signs the etcd certificates (secret <cluster>-etcd).
-	Etcd CertificateAuthority
-}
-
-// CAFiles returns the certificate authority files of the init server, in upstream order: server-ca.crt,
-// server-ca.key, client-ca.crt, client-ca.key, etcd/server-ca.crt, etcd/server-ca.key, under TLSDir.
-func CAFiles(cas ClusterCAs) []bootstrapdata.File {
-	var files []bootstrapdata.File
-	for _, ca := range []struct {
-		name string
-		ca   CertificateAuthority
-	}{{"server-ca", cas.Server}, {"client-ca", cas.Client}, {"etcd/server-ca", cas.Etcd}} {
-		files = append(files,
-			providerFile(TLSDir+"/"+ca.name+".crt", CACertPermissions, string(ca.ca.Cert)),
-			providerFile(TLSDir+"/"+ca.name+".key", CAKeyPermissions, string(ca.ca.Key)))
-	}
-	return files
 }
 
 // providerFile returns a root-owned file written by the provider.
