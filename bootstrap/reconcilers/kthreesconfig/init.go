@@ -76,5 +76,8 @@ func (r *Reconciler) handleClusterNotInitialized(ctx context.Context, s *scope) 
 // no longer exists) but reports it as not acquired, and nothing would trigger another reconcile, so a second attempt
 // follows at once.
 func (r *Reconciler) acquireInitLock(ctx context.Context, s *scope) bool {
-	return r.InitLock.Lock(ctx, s.cluster, s.owner.machine) || r.InitLock.Lock(ctx, s.cluster, s.owner.machine)
+	if r.InitLock.Lock(ctx, s.cluster, s.owner.machine) {
+		return true
+	}
+	return r.InitLock.Lock(ctx, s.cluster, s.owner.machine)
 }

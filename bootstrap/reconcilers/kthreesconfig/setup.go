@@ -38,7 +38,7 @@ import (
 // SetupWithManager registers the controller with its watches and the field index it needs.
 func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, options controller.Options) error {
 	if r.Client == nil || r.APIReader == nil {
-		return errors.New("Client and APIReader must not be nil")
+		return errors.New("the KThreesConfig reconciler needs a Client and an APIReader")
 	}
 	if r.InitLock == nil {
 		r.InitLock = locking.NewControlPlaneInitMutex(r.Client)

@@ -46,7 +46,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	defer in.Close()
+	defer func() { _ = in.Close() }()
 	out, err := Render(context.Background(), in, Options{NoDefaults: *noDefaults})
 	if err != nil {
 		fail(err)

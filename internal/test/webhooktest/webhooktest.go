@@ -23,7 +23,7 @@ import (
 	"regexp"
 	"testing"
 
-	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -36,15 +36,15 @@ var markerPathPattern = regexp.MustCompile(`(?m)^// \+kubebuilder:webhook:.*\bpa
 // NewManager returns a manager that is never started; it is only used to register webhooks.
 func NewManager(t *testing.T, addToScheme func(*runtime.Scheme) error) ctrl.Manager {
 	t.Helper()
-	g := NewWithT(t)
+	g := gomega.NewWithT(t)
 	scheme := runtime.NewScheme()
-	g.Expect(addToScheme(scheme)).To(Succeed())
+	g.Expect(addToScheme(scheme)).To(gomega.Succeed())
 	mgr, err := ctrl.NewManager(&rest.Config{Host: "https://127.0.0.1:1"}, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 	})
-	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(err).NotTo(gomega.HaveOccurred())
 	return mgr
 }
 
@@ -52,17 +52,17 @@ func NewManager(t *testing.T, addToScheme func(*runtime.Scheme) error) ctrl.Mana
 // the manager's webhook server serves each of them, so the generated manifests and the registered handlers agree.
 func ExpectMarkerPathsRegistered(t *testing.T, mgr ctrl.Manager, file string, wantPaths ...string) {
 	t.Helper()
-	g := NewWithT(t)
+	g := gomega.NewWithT(t)
 	src, err := os.ReadFile(file)
-	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(err).NotTo(gomega.HaveOccurred())
 	var markerPaths []string
 	for _, m := range markerPathPattern.FindAllStringSubmatch(string(src), -1) {
 		markerPaths = append(markerPaths, m[1])
 	}
-	g.Expect(markerPaths).To(ConsistOf(wantPaths))
+	g.Expect(markerPaths).To(gomega.ConsistOf(wantPaths))
 	mux := mgr.GetWebhookServer().WebhookMux()
 	for _, p := range markerPaths {
 		_, pattern := mux.Handler(httptest.NewRequest("POST", p, nil))
-		g.Expect(pattern).To(Equal(p), "path %s is not registered", p)
+		g.Expect(pattern).To(gomega.Equal(p), "path %s is not registered", p)
 	}
 }
