@@ -77,6 +77,10 @@ lint: ## Run go vet and golangci-lint
 
 ##@ Test
 
+.PHONY: test-fuzz
+test-fuzz: ## Run every native fuzz target (conversions, renderers) for FUZZTIME each (default 15s)
+	bash hack/fuzz.sh
+
 .PHONY: test
 test: ## Run unit, fuzz round-trip and envtest tests (builds the envtest binaries on first use)
 	KUBEBUILDER_ASSETS="$$(bash hack/envtest-assets.sh)" go test ./... $(TEST_ARGS)
