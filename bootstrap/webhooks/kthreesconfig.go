@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
+	"github.com/k3s-io/cluster-api-k3s/internal/admissionresult"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sconfig"
 )
 
@@ -53,7 +54,7 @@ func (w *KThreesConfig) SetupWebhookWithManager(mgr ctrl.Manager) error {
 // Default sets the defaults of the KThreesConfig's spec.
 func (w *KThreesConfig) Default(_ context.Context, c *bootstrapv1.KThreesConfig) error {
 	if c == nil {
-		return nilObjectError("KThreesConfig")
+		return admissionresult.NilObject("KThreesConfig")
 	}
 	k3sconfig.DefaultKThreesConfigSpec(&c.Spec)
 	return nil
@@ -62,19 +63,19 @@ func (w *KThreesConfig) Default(_ context.Context, c *bootstrapv1.KThreesConfig)
 // ValidateCreate validates a new KThreesConfig.
 func (w *KThreesConfig) ValidateCreate(_ context.Context, c *bootstrapv1.KThreesConfig) (admission.Warnings, error) {
 	if c == nil {
-		return nil, nilObjectError("KThreesConfig")
+		return nil, admissionresult.NilObject("KThreesConfig")
 	}
-	return admissionResult(kthreesConfigGroupKind, c.Name, validateKThreesConfig(c), nil)
+	return admissionresult.Of(kthreesConfigGroupKind, c.Name, validateKThreesConfig(c), nil)
 }
 
 // ValidateUpdate validates an updated KThreesConfig. Errors the old object already had, on fields the update did
 // not change, are reported as warnings so that stored objects stay updatable.
 func (w *KThreesConfig) ValidateUpdate(_ context.Context, oldC, newC *bootstrapv1.KThreesConfig) (admission.Warnings, error) {
 	if oldC == nil || newC == nil {
-		return nil, nilObjectError("KThreesConfig")
+		return nil, admissionresult.NilObject("KThreesConfig")
 	}
 	errs, warnings := k3sconfig.ValidateRatcheted(oldC, newC, validateKThreesConfig)
-	return admissionResult(kthreesConfigGroupKind, newC.Name, errs, warnings)
+	return admissionresult.Of(kthreesConfigGroupKind, newC.Name, errs, warnings)
 }
 
 // ValidateDelete allows every deletion.

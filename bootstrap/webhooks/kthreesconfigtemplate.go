@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
+	"github.com/k3s-io/cluster-api-k3s/internal/admissionresult"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sconfig"
 )
 
@@ -54,7 +55,7 @@ func (w *KThreesConfigTemplate) SetupWebhookWithManager(mgr ctrl.Manager) error 
 // Default sets the defaults of the template's KThreesConfig spec.
 func (w *KThreesConfigTemplate) Default(_ context.Context, t *bootstrapv1.KThreesConfigTemplate) error {
 	if t == nil {
-		return nilObjectError("KThreesConfigTemplate")
+		return admissionresult.NilObject("KThreesConfigTemplate")
 	}
 	k3sconfig.DefaultKThreesConfigSpec(&t.Spec.Template.Spec)
 	return nil
@@ -63,19 +64,19 @@ func (w *KThreesConfigTemplate) Default(_ context.Context, t *bootstrapv1.KThree
 // ValidateCreate validates a new KThreesConfigTemplate.
 func (w *KThreesConfigTemplate) ValidateCreate(_ context.Context, t *bootstrapv1.KThreesConfigTemplate) (admission.Warnings, error) {
 	if t == nil {
-		return nil, nilObjectError("KThreesConfigTemplate")
+		return nil, admissionresult.NilObject("KThreesConfigTemplate")
 	}
-	return admissionResult(kthreesConfigTemplateGroupKind, t.Name, validateKThreesConfigTemplate(t), nil)
+	return admissionresult.Of(kthreesConfigTemplateGroupKind, t.Name, validateKThreesConfigTemplate(t), nil)
 }
 
 // ValidateUpdate validates an updated KThreesConfigTemplate. Errors the old object already had, on fields the
 // update did not change, are reported as warnings so that stored objects stay updatable.
 func (w *KThreesConfigTemplate) ValidateUpdate(_ context.Context, oldT, newT *bootstrapv1.KThreesConfigTemplate) (admission.Warnings, error) {
 	if oldT == nil || newT == nil {
-		return nil, nilObjectError("KThreesConfigTemplate")
+		return nil, admissionresult.NilObject("KThreesConfigTemplate")
 	}
 	errs, warnings := k3sconfig.ValidateRatcheted(oldT, newT, validateKThreesConfigTemplate)
-	return admissionResult(kthreesConfigTemplateGroupKind, newT.Name, errs, warnings)
+	return admissionresult.Of(kthreesConfigTemplateGroupKind, newT.Name, errs, warnings)
 }
 
 // ValidateDelete allows every deletion.

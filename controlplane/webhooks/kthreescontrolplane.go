@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
+	"github.com/k3s-io/cluster-api-k3s/internal/admissionresult"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sconfig"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sversion"
 )
@@ -57,7 +58,7 @@ func (w *KThreesControlPlane) SetupWebhookWithManager(mgr ctrl.Manager) error {
 // Default sets the defaults of the control plane: one replica and the KThreesConfigSpec defaults.
 func (w *KThreesControlPlane) Default(_ context.Context, kcp *controlplanev1.KThreesControlPlane) error {
 	if kcp == nil {
-		return nilObjectError("KThreesControlPlane")
+		return admissionresult.NilObject("KThreesControlPlane")
 	}
 	if kcp.Spec.Replicas == nil {
 		kcp.Spec.Replicas = ptr.To[int32](1)
@@ -69,9 +70,9 @@ func (w *KThreesControlPlane) Default(_ context.Context, kcp *controlplanev1.KTh
 // ValidateCreate validates a new KThreesControlPlane.
 func (w *KThreesControlPlane) ValidateCreate(_ context.Context, kcp *controlplanev1.KThreesControlPlane) (admission.Warnings, error) {
 	if kcp == nil {
-		return nil, nilObjectError("KThreesControlPlane")
+		return nil, admissionresult.NilObject("KThreesControlPlane")
 	}
-	return admissionResult(kthreesControlPlaneGroupKind, kcp.Name, validateKThreesControlPlane(kcp), replicasWarnings(kcp))
+	return admissionresult.Of(kthreesControlPlaneGroupKind, kcp.Name, validateKThreesControlPlane(kcp), replicasWarnings(kcp))
 }
 
 // ValidateUpdate validates an updated KThreesControlPlane. Errors the old object already had, on fields the update
@@ -79,12 +80,12 @@ func (w *KThreesControlPlane) ValidateCreate(_ context.Context, kcp *controlplan
 // cluster network settings and the version upgrade rules always apply.
 func (w *KThreesControlPlane) ValidateUpdate(_ context.Context, oldKCP, newKCP *controlplanev1.KThreesControlPlane) (admission.Warnings, error) {
 	if oldKCP == nil || newKCP == nil {
-		return nil, nilObjectError("KThreesControlPlane")
+		return nil, admissionresult.NilObject("KThreesControlPlane")
 	}
 	errs, warnings := k3sconfig.ValidateRatcheted(oldKCP, newKCP, validateKThreesControlPlane)
 	errs = append(errs, validateKThreesControlPlaneChange(oldKCP, newKCP)...)
 	warnings = append(warnings, replicasWarnings(newKCP)...)
-	return admissionResult(kthreesControlPlaneGroupKind, newKCP.Name, errs, warnings)
+	return admissionresult.Of(kthreesControlPlaneGroupKind, newKCP.Name, errs, warnings)
 }
 
 // ValidateDelete allows every deletion.

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
+	"github.com/k3s-io/cluster-api-k3s/internal/admissionresult"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sconfig"
 )
 
@@ -54,7 +55,7 @@ func (w *KThreesControlPlaneTemplate) SetupWebhookWithManager(mgr ctrl.Manager) 
 // Default sets the defaults of the template's KThreesConfigSpec.
 func (w *KThreesControlPlaneTemplate) Default(_ context.Context, t *controlplanev1.KThreesControlPlaneTemplate) error {
 	if t == nil {
-		return nilObjectError("KThreesControlPlaneTemplate")
+		return admissionresult.NilObject("KThreesControlPlaneTemplate")
 	}
 	k3sconfig.DefaultKThreesConfigSpec(&t.Spec.Template.Spec.KThreesConfigSpec)
 	return nil
@@ -63,19 +64,19 @@ func (w *KThreesControlPlaneTemplate) Default(_ context.Context, t *controlplane
 // ValidateCreate validates a new KThreesControlPlaneTemplate.
 func (w *KThreesControlPlaneTemplate) ValidateCreate(_ context.Context, t *controlplanev1.KThreesControlPlaneTemplate) (admission.Warnings, error) {
 	if t == nil {
-		return nil, nilObjectError("KThreesControlPlaneTemplate")
+		return nil, admissionresult.NilObject("KThreesControlPlaneTemplate")
 	}
-	return admissionResult(kthreesControlPlaneTemplateGroupKind, t.Name, validateKThreesControlPlaneTemplate(t), nil)
+	return admissionresult.Of(kthreesControlPlaneTemplateGroupKind, t.Name, validateKThreesControlPlaneTemplate(t), nil)
 }
 
 // ValidateUpdate validates an updated KThreesControlPlaneTemplate. Errors the old object already had, on fields
 // the update did not change, are reported as warnings so that stored objects stay updatable.
 func (w *KThreesControlPlaneTemplate) ValidateUpdate(_ context.Context, oldT, newT *controlplanev1.KThreesControlPlaneTemplate) (admission.Warnings, error) {
 	if oldT == nil || newT == nil {
-		return nil, nilObjectError("KThreesControlPlaneTemplate")
+		return nil, admissionresult.NilObject("KThreesControlPlaneTemplate")
 	}
 	errs, warnings := k3sconfig.ValidateRatcheted(oldT, newT, validateKThreesControlPlaneTemplate)
-	return admissionResult(kthreesControlPlaneTemplateGroupKind, newT.Name, errs, warnings)
+	return admissionresult.Of(kthreesControlPlaneTemplateGroupKind, newT.Name, errs, warnings)
 }
 
 // ValidateDelete allows every deletion.

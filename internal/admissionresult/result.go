@@ -14,7 +14,8 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package webhooks
+// Package admissionresult builds the responses of this project's validating and defaulting webhooks.
+package admissionresult
 
 import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -23,16 +24,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
-// admissionResult turns validation errors and warnings into the result of a validating webhook: an Invalid
-// error for the object named name of kind gk when errs is not empty.
-func admissionResult(gk schema.GroupKind, name string, errs field.ErrorList, warnings []string) (admission.Warnings, error) {
+// Of turns validation errors and warnings into the result of a validating webhook: an Invalid error for the object
+// named name of kind gk when errs is not empty, so the message names every offending field path.
+func Of(gk schema.GroupKind, name string, errs field.ErrorList, warnings []string) (admission.Warnings, error) {
 	if len(errs) == 0 {
 		return warnings, nil
 	}
 	return warnings, apierrors.NewInvalid(gk, name, errs)
 }
 
-// nilObjectError is returned when a webhook is called without an object.
-func nilObjectError(kind string) error {
+// NilObject is returned when a webhook is called without an object.
+func NilObject(kind string) error {
 	return apierrors.NewBadRequest("expected a " + kind + " but got nil")
 }
