@@ -48,9 +48,10 @@ generate-go-conversions: ## Generate conversion functions of the v1beta1/v1beta2
 	done
 
 .PHONY: generate-manifests
-generate-manifests: ## Generate CRDs and webhook manifests
+generate-manifests: ## Generate CRDs, webhook manifests and RBAC roles
 	$(CONTROLLER_GEN) crd paths=./bootstrap/api/... output:crd:dir=./bootstrap/config/crd/bases
 	$(CONTROLLER_GEN) webhook paths=./bootstrap/webhooks/... output:webhook:dir=./bootstrap/config/webhook
+	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./bootstrap/reconcilers/... output:rbac:dir=./bootstrap/config/rbac
 	$(CONTROLLER_GEN) crd paths=./controlplane/api/... output:crd:dir=./controlplane/config/crd/bases
 	$(CONTROLLER_GEN) webhook paths=./controlplane/webhooks/... output:webhook:dir=./controlplane/config/webhook
 
