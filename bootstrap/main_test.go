@@ -23,7 +23,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func Test_options_managerOptions(t *testing.T) {
+func Test_options(t *testing.T) {
 	tests := []struct {
 		name            string
 		args            []string
@@ -43,12 +43,12 @@ func Test_options_managerOptions(t *testing.T) {
 			o := &options{}
 			o.addFlags(fs)
 			g.Expect(fs.Parse(tt.args)).To(Succeed())
-			mgrOptions, err := o.managerOptions()
+			mgrOptions, err := o.ManagerOptions(scheme, leaderElectionID)
 			g.Expect(err).ToNot(HaveOccurred())
 			g.Expect(mgrOptions.LeaderElection).To(Equal(tt.wantLeader))
 			g.Expect(mgrOptions.LeaderElectionID).To(Equal("6b2b21b1.k8s.io"))
 			g.Expect(mgrOptions.Metrics.BindAddress).To(Equal(tt.wantMetrics))
-			g.Expect(o.configConcurrency).To(Equal(tt.wantConcurrency))
+			g.Expect(o.ConcurrencyOr(o.configConcurrency)).To(Equal(tt.wantConcurrency))
 		})
 	}
 }
