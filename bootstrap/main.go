@@ -63,7 +63,7 @@ type options struct {
 }
 
 func (o *options) addFlags(fs *pflag.FlagSet) {
-	o.Options.AddFlags(fs)
+	o.AddFlags(fs)
 	fs.IntVar(&o.configConcurrency, "kthreesconfig-concurrency", 10, "Number of KThreesConfigs reconciled concurrently.")
 }
 
