@@ -32,7 +32,11 @@ envtest-assets: ## Build (or reuse) kube-apiserver and etcd for envtest and prin
 ##@ Generate
 
 .PHONY: generate
-generate: generate-go-deepcopy generate-go-conversions generate-manifests ## Regenerate all generated code and manifests
+generate: generate-go-deepcopy generate-go-conversions generate-manifests generate-mocks ## Regenerate all generated code and manifests
+
+.PHONY: generate-mocks
+generate-mocks: ## Generate go.uber.org/mock mocks (go:generate directives under pkg/)
+	go generate ./pkg/...
 
 .PHONY: generate-go-deepcopy
 generate-go-deepcopy: ## Generate deepcopy functions
@@ -62,8 +66,8 @@ verify: verify-modules verify-gen lint ## Fail when modules are untidy, generate
 
 .PHONY: verify-gen
 verify-gen: generate ## Fail when generated files differ from the committed ones
-	@if [[ -n "$$(git status --porcelain -- bootstrap controlplane)" ]]; then \
-		git status --porcelain -- bootstrap controlplane; git diff --stat -- bootstrap controlplane; \
+	@if [[ -n "$$(git status --porcelain -- bootstrap controlplane pkg)" ]]; then \
+		git status --porcelain -- bootstrap controlplane pkg; git diff --stat -- bootstrap controlplane pkg; \
 		echo "generated files are stale: run 'make generate' and commit the result"; exit 1; fi
 
 .PHONY: verify-modules
