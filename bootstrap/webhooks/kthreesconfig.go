@@ -18,7 +18,6 @@ package webhooks
 
 import (
 	"context"
-	"fmt"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -42,13 +41,7 @@ var (
 
 // SetupWebhookWithManager registers the KThreesConfig webhooks with the manager's webhook server.
 func (w *KThreesConfig) SetupWebhookWithManager(mgr ctrl.Manager) error {
-	if err := ctrl.NewWebhookManagedBy(mgr, &bootstrapv1.KThreesConfig{}).
-		WithDefaulter(w).
-		WithValidator(w).
-		Complete(); err != nil {
-		return fmt.Errorf("setting up KThreesConfig webhooks: %w", err)
-	}
-	return nil
+	return admissionresult.Register(mgr, &bootstrapv1.KThreesConfig{}, w)
 }
 
 // Default sets the defaults of the KThreesConfig's spec.

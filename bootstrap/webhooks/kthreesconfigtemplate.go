@@ -18,7 +18,6 @@ package webhooks
 
 import (
 	"context"
-	"fmt"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -43,13 +42,7 @@ var (
 
 // SetupWebhookWithManager registers the KThreesConfigTemplate webhooks with the manager's webhook server.
 func (w *KThreesConfigTemplate) SetupWebhookWithManager(mgr ctrl.Manager) error {
-	if err := ctrl.NewWebhookManagedBy(mgr, &bootstrapv1.KThreesConfigTemplate{}).
-		WithDefaulter(w).
-		WithValidator(w).
-		Complete(); err != nil {
-		return fmt.Errorf("setting up KThreesConfigTemplate webhooks: %w", err)
-	}
-	return nil
+	return admissionresult.Register(mgr, &bootstrapv1.KThreesConfigTemplate{}, w)
 }
 
 // Default sets the defaults of the template's KThreesConfig spec.

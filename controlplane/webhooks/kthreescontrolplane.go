@@ -46,13 +46,7 @@ var (
 
 // SetupWebhookWithManager registers the KThreesControlPlane webhooks with the manager's webhook server.
 func (w *KThreesControlPlane) SetupWebhookWithManager(mgr ctrl.Manager) error {
-	if err := ctrl.NewWebhookManagedBy(mgr, &controlplanev1.KThreesControlPlane{}).
-		WithDefaulter(w).
-		WithValidator(w).
-		Complete(); err != nil {
-		return fmt.Errorf("setting up KThreesControlPlane webhooks: %w", err)
-	}
-	return nil
+	return admissionresult.Register(mgr, &controlplanev1.KThreesControlPlane{}, w)
 }
 
 // Default sets the defaults of the control plane: one replica and the KThreesConfigSpec defaults.

@@ -18,7 +18,6 @@ package webhooks
 
 import (
 	"context"
-	"fmt"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -43,13 +42,7 @@ var (
 
 // SetupWebhookWithManager registers the KThreesControlPlaneTemplate webhooks with the manager's webhook server.
 func (w *KThreesControlPlaneTemplate) SetupWebhookWithManager(mgr ctrl.Manager) error {
-	if err := ctrl.NewWebhookManagedBy(mgr, &controlplanev1.KThreesControlPlaneTemplate{}).
-		WithDefaulter(w).
-		WithValidator(w).
-		Complete(); err != nil {
-		return fmt.Errorf("setting up KThreesControlPlaneTemplate webhooks: %w", err)
-	}
-	return nil
+	return admissionresult.Register(mgr, &controlplanev1.KThreesControlPlaneTemplate{}, w)
 }
 
 // Default sets the defaults of the template's KThreesConfigSpec.

@@ -14,13 +14,17 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package admissionresult builds the responses of this project's validating and defaulting webhooks.
+// Package admissionresult registers this project's defaulting and validating webhooks and builds their responses.
 package admissionresult
 
 import (
+	"fmt"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
@@ -36,4 +40,18 @@ func Of(gk schema.GroupKind, name string, errs field.ErrorList, warnings []strin
 // NilObject is returned when a webhook is called without an object.
 func NilObject(kind string) error {
 	return apierrors.NewBadRequest("expected a " + kind + " but got nil")
+}
+
+// Webhook is a defaulting and validating webhook of one kind.
+type Webhook[T runtime.Object] interface {
+	admission.Defaulter[T]
+	admission.Validator[T]
+}
+
+// Register registers w as the defaulting and validating webhook of obj's kind with the manager's webhook server.
+func Register[T runtime.Object](mgr ctrl.Manager, obj T, w Webhook[T]) error {
+	if err := ctrl.NewWebhookManagedBy(mgr, obj).WithDefaulter(w).WithValidator(w).Complete(); err != nil {
+		return fmt.Errorf("failed to set up the %T webhooks: %w", obj, err)
+	}
+	return nil
 }
