@@ -75,7 +75,9 @@ func storageFile(f model.File) (types.File, error) {
 		if err != nil || mode > maxMode {
 			return types.File{}, fmt.Errorf("permissions %q must be an octal mode from 0 to 7777", f.Permissions)
 		}
-		out.Mode = ptr.To(int(mode))
+		// Ignition before spec 3.6 cannot set setuid/setgid/sticky bits: it gets the permission bits and the bootstrap
+		// script applies the full mode (SpecialModeCommands).
+		out.Mode = ptr.To(int(mode & 0o777))
 	}
 	content, gzipped, err := f.Decode()
 	if err != nil {
@@ -127,4 +129,32 @@ func idOrName(s string) (*int, *string, error) {
 // DataURL returns content as a base64 data URL, the form in which the rendered config carries file contents.
 func DataURL(content []byte) string {
 	return "data:;base64," + base64.StdEncoding.EncodeToString(content)
+}
+
+// SpecialModeCommands returns, for each file whose permissions carry setuid, setgid or sticky bits (the last file of
+// a path wins, as in storageFiles), the chmod command that gives it its full mode; Ignition spec 3.3 cannot.
+func SpecialModeCommands(files []model.File) []string {
+	modes := map[string]string{}
+	var order []string
+	for _, f := range files {
+		if _, seen := modes[f.Path]; !seen {
+			order = append(order, f.Path)
+		}
+		modes[f.Path] = ""
+		if mode, err := strconv.ParseUint(f.Permissions, 8, 32); err == nil && mode > 0o777 && mode <= maxMode {
+			modes[f.Path] = fmt.Sprintf("chmod %04o %s", mode, shellQuote(f.Path))
+		}
+	}
+	var out []string
+	for _, p := range order {
+		if modes[p] != "" {
+			out = append(out, modes[p])
+		}
+	}
+	return out
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

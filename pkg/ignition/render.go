@@ -39,7 +39,8 @@ func Render(data model.Data) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.Storage.Files = append(files, scriptFile(data.Commands))
+	commands := append(SpecialModeCommands(data.Files), data.Commands...)
+	cfg.Storage.Files = append(files, scriptFile(commands))
 	cfg.Systemd.Units = []types.Unit{{
 		Name:     UnitName,
 		Enabled:  ptr.To(true),
