@@ -146,3 +146,13 @@ func KeptInfrastructureReference(hub metav1.Object) (*corev1.ObjectReference, er
 	}
 	return nil, nil
 }
+
+// KeptReference is the form in which an old-version reference is kept as conversion data: with an empty namespace
+// defaulted to the referencing object's, as upstream's defaulting webhook stored it and as ToObjectReference reads
+// it back, so a kept reference is stable across round trips.
+func KeptReference(ref corev1.ObjectReference, namespace string) corev1.ObjectReference {
+	if ref.Namespace == "" && (ref.Kind != "" || ref.Name != "" || ref.APIVersion != "") {
+		ref.Namespace = namespace
+	}
+	return ref
+}

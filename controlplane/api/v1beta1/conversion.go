@@ -67,7 +67,7 @@ func (src *KThreesControlPlane) ConvertTo(dstRaw conversion.Hub) error {
 	keep := &KThreesControlPlane{}
 	needed := false
 	if !apiconversion.IsDerivable(&src.Spec.InfrastructureTemplate, src.Namespace) {
-		keep.Spec.InfrastructureTemplate = src.Spec.InfrastructureTemplate
+		keep.Spec.InfrastructureTemplate = apiconversion.KeptReference(src.Spec.InfrastructureTemplate, src.Namespace)
 		needed = true
 	}
 	if _, exact := apiconversion.DurationToSeconds(src.Spec.NodeDrainTimeout); !exact {

@@ -66,7 +66,7 @@ func (src *KThreesControlPlane) ConvertTo(dstRaw conversion.Hub) error {
 	keep := &KThreesControlPlane{}
 	needed := bootstrapv1beta2.KeepSpokeOnlyKThreesConfigSpec(&src.Spec.KThreesConfigSpec, &dst.Spec.KThreesConfigSpec, &keep.Spec.KThreesConfigSpec)
 	if !apiconversion.IsDerivable(&src.Spec.MachineTemplate.InfrastructureRef, src.Namespace) {
-		keep.Spec.MachineTemplate.InfrastructureRef = src.Spec.MachineTemplate.InfrastructureRef
+		keep.Spec.MachineTemplate.InfrastructureRef = apiconversion.KeptReference(src.Spec.MachineTemplate.InfrastructureRef, src.Namespace)
 		needed = true
 	}
 	if keepInexactMachineTemplate(&src.Spec.MachineTemplate, &keep.Spec.MachineTemplate) {
