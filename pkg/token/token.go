@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -39,6 +40,12 @@ var ErrNotFound = errors.New("token secret not found")
 // SecretName returns the name of the token secret of a cluster.
 func SecretName(clusterName string) string {
 	return clusterName + "-token"
+}
+
+// ClusterName returns the cluster whose token secret secretName is, if it is one.
+func ClusterName(secretName string) (string, bool) {
+	name, ok := strings.CutSuffix(secretName, "-token")
+	return name, ok && name != ""
 }
 
 // Lookup returns the join token of the cluster. It wraps ErrNotFound when the secret does not exist.

@@ -120,3 +120,14 @@ func Test_Lookup(t *testing.T) {
 		})
 	}
 }
+
+func Test_ClusterName(t *testing.T) {
+	g := NewWithT(t)
+	name, ok := ClusterName("c1-token")
+	g.Expect(ok).To(BeTrue())
+	g.Expect(name).To(Equal("c1"))
+	for _, s := range []string{"c1-kubeconfig", "-token", "token", ""} {
+		_, ok := ClusterName(s)
+		g.Expect(ok).To(BeFalse(), s)
+	}
+}

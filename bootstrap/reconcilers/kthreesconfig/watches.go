@@ -18,10 +18,8 @@ package kthreesconfig
 
 import (
 	"context"
-	"strings"
 
 	"github.com/go-logr/logr"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
@@ -72,7 +70,7 @@ func (r *Reconciler) ClusterToKThreesConfigs(ctx context.Context, o client.Objec
 // and the configs whose files read it.
 func (r *Reconciler) SecretToKThreesConfigs(ctx context.Context, o client.Object) []ctrl.Request {
 	var requests []ctrl.Request
-	if clusterName, ok := strings.CutSuffix(o.GetName(), "-token"); ok && o.GetName() == token.SecretName(clusterName) {
+	if clusterName, ok := token.ClusterName(o.GetName()); ok {
 		requests = append(requests, r.configsOfCluster(ctx, o.GetNamespace(), clusterName)...)
 	}
 	configs := &bootstrapv1.KThreesConfigList{}
@@ -121,7 +119,7 @@ func configRequest(namespace string, ref clusterv1.ContractVersionedObjectRefere
 
 // clusterChangedForBootstrap passes Cluster creations and the updates a waiting config depends on: pause,
 // infrastructure provisioned, control plane endpoint, control plane initialized.
-func clusterChangedForBootstrap(_ *runtime.Scheme, log logr.Logger) predicate.Funcs {
+func clusterChangedForBootstrap(log logr.Logger) predicate.Funcs {
 	return predicate.Funcs{
 		CreateFunc:  func(event.CreateEvent) bool { return true },
 		DeleteFunc:  func(event.DeleteEvent) bool { return false },

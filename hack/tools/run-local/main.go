@@ -22,11 +22,13 @@ limitations under the License.
 package main
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -162,11 +164,11 @@ func showRejection(ctx context.Context, c client.Client, namespace string) error
 
 func decode(data []byte) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
-	dec := yaml.NewYAMLOrJSONDecoder(bytesReader(data), 4096)
+	dec := yaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	for {
 		obj := &unstructured.Unstructured{}
 		if err := dec.Decode(&obj.Object); err != nil {
-			if errors.Is(err, ioEOF) {
+			if errors.Is(err, io.EOF) {
 				return out, nil
 			}
 			return nil, fmt.Errorf("failed to decode samples: %w", err)

@@ -18,10 +18,8 @@ package conversiontest
 
 import (
 	"reflect"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/randfill"
 )
 
 // The fuzzer funcs below normalise values whose round trip is lossy by design (each documented in
@@ -48,18 +46,4 @@ func NilIfZero[T any](in **T) {
 	if *in != nil && reflect.ValueOf(**in).IsZero() {
 		*in = nil
 	}
-}
-
-// WholeSecondsDuration fuzzes a *metav1.Duration as a whole number of seconds within the int32 range: the hub
-// stores seconds, and durations that are not whole seconds are kept through conversion data in one direction only.
-func WholeSecondsDuration(in **metav1.Duration, c randfill.Continue) {
-	if c.Bool() {
-		*in = nil
-		return
-	}
-	*in = &metav1.Duration{Duration: secondsDuration(c.Int31())}
-}
-
-func secondsDuration(secs int32) time.Duration {
-	return time.Duration(secs) * time.Second
 }
