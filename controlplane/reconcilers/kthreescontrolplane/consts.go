@@ -1,0 +1,44 @@
+/*
+Copyright 2026 The cluster-api-k3s Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package kthreescontrolplane
+
+import (
+	"time"
+
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+)
+
+const (
+	// controllerName names the controller, its event recorder and its ClusterCache source.
+	controllerName = "kthreescontrolplane"
+
+	// FieldManager is the server-side-apply field manager of Machines, InfraMachines and KThreesConfigs. It is
+	// upstream's, so Machines created by upstream's controller are taken over without field conflicts.
+	FieldManager = "capi-kthreescontrolplane"
+
+	// EtcdRemovalHookAnnotation is the pre-terminate hook that holds a Machine's deletion, after drain and volume
+	// detach, until its etcd member is removed. Key and value are upstream's, so Machines deleted while
+	// controllers are swapped in either direction are finished by whichever runs.
+	EtcdRemovalHookAnnotation = clusterv1.PreTerminateDeleteHookAnnotationPrefix
+	// EtcdRemovalHookValue is the value of EtcdRemovalHookAnnotation.
+	EtcdRemovalHookValue = "k3s"
+
+	// deleteRequeueAfter paces the deletion while Machines go away; their deletion also triggers reconciles.
+	deleteRequeueAfter = 10 * time.Second
+	// preflightRequeueAfter paces retries of preflight checks that wait on something not watched.
+	preflightRequeueAfter = 15 * time.Second
+)

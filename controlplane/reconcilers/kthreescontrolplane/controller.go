@@ -1,0 +1,173 @@
+/*
+Copyright 2026 The cluster-api-k3s Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package kthreescontrolplane
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/cluster-api/controllers/clustercache"
+	"sigs.k8s.io/cluster-api/util"
+	"sigs.k8s.io/cluster-api/util/certs"
+	capicontroller "sigs.k8s.io/cluster-api/util/controller"
+	"sigs.k8s.io/cluster-api/util/finalizers"
+	"sigs.k8s.io/cluster-api/util/patch"
+	"sigs.k8s.io/cluster-api/util/paused"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
+	"github.com/k3s-io/cluster-api-k3s/pkg/etcd"
+	"github.com/k3s-io/cluster-api-k3s/pkg/workload"
+)
+
+// +kubebuilder:rbac:groups=controlplane.cluster.x-k8s.io,resources=kthreescontrolplanes,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=controlplane.cluster.x-k8s.io,resources=kthreescontrolplanes/status;kthreescontrolplanes/finalizers,verbs=get;update;patch
+// +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kthreesconfigs,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=clusters;clusters/status,verbs=get;list;watch
+// +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=machines;machines/status,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=infrastructure.cluster.x-k8s.io,resources=*,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch
+
+// EtcdConnector opens etcd clients for workload clusters; *etcd.Connector implements it.
+type EtcdConnector interface {
+	ForCluster(cluster client.ObjectKey, restConfig *rest.Config, reader client.Reader, ca certs.KeyPair) (etcd.ClientGenerator, error)
+	Invalidate(cluster client.ObjectKey)
+	Forget(cluster client.ObjectKey)
+}
+
+// Reconciler reconciles KThreesControlPlanes.
+type Reconciler struct {
+	// Client reads from the manager's cache (Secrets and ConfigMaps from the API server) and writes.
+	Client client.Client
+	// APIReader reads from the API server directly, where a stale cache would do harm.
+	APIReader client.Reader
+	// ClusterCache gives cached access to workload clusters and watches their Nodes.
+	ClusterCache clustercache.ClusterCache
+	// EtcdConnector reaches the etcd members of workload clusters; defaults to etcd.NewConnector(etcd.Config{}).
+	EtcdConnector EtcdConnector
+	// WatchFilterValue restricts the controller to objects with the cluster.x-k8s.io/watch-filter label value.
+	WatchFilterValue string
+	// RemoteConditionsGracePeriod is how long a lost workload-cluster connection is tolerated before the
+	// conditions read from it turn Unknown.
+	RemoteConditionsGracePeriod time.Duration
+	// Recorder records events; defaults to the manager's recorder in SetupWithManager.
+	Recorder record.EventRecorder
+
+	// workloadCluster and etcdClientGenerator open the workload cluster; tests replace them with mocks.
+	workloadCluster     func(ctx context.Context, cluster client.ObjectKey) (workload.Cluster, error)
+	etcdClientGenerator func(ctx context.Context, cluster client.ObjectKey) (etcd.ClientGenerator, error)
+	// now is the clock; tests replace it.
+	now func() time.Time
+
+	controller capicontroller.Controller
+}
+
+// Reconcile moves a KThreesControlPlane towards its desired state and reports its status.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, reterr error) {
+	log := ctrl.LoggerFrom(ctx)
+
+	kcp := &controlplanev1.KThreesControlPlane{}
+	if err := r.Client.Get(ctx, req.NamespacedName, kcp); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.controller.ClearConsistencyStore(req.NamespacedName, "")
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("failed to get KThreesControlPlane: %w", err)
+	}
+
+	cluster, err := util.GetOwnerCluster(ctx, r.Client, kcp.ObjectMeta)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("failed to get the owner Cluster: %w", err)
+	}
+	if cluster == nil {
+		// CAPI's Cluster controller sets the owner reference; that update triggers the next reconcile.
+		log.V(4).Info("Waiting for the Cluster controller to set the owner reference")
+		return ctrl.Result{}, nil
+	}
+	log = log.WithValues("Cluster", klog.KObj(cluster))
+	ctx = ctrl.LoggerInto(ctx, log)
+
+	if isPaused, requeue, err := paused.EnsurePausedCondition(ctx, r.Client, cluster, kcp); err != nil || isPaused || requeue {
+		return ctrl.Result{}, err
+	}
+
+	if kcp.DeletionTimestamp.IsZero() {
+		// Added before anything is created, so nothing can be left behind; the patch triggers the next reconcile.
+		if added, err := finalizers.EnsureFinalizer(ctx, r.Client, kcp, controlplanev1.KThreesControlPlaneFinalizer); err != nil || added {
+			return ctrl.Result{}, err
+		}
+	}
+
+	patchHelper, err := patch.NewHelper(kcp, r.Client)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("failed to create a patch helper: %w", err)
+	}
+
+	cp, err := r.newControlPlane(ctx, cluster, kcp)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+
+	defer func() {
+		// Status is computed from what this reconcile saw and did, and written even when it failed.
+		if err := r.updateStatus(ctx, cp); err != nil {
+			reterr = kerrors.NewAggregate([]error{reterr, err})
+		}
+		setConditions(cp)
+		if err := r.patchMachines(ctx, cp); err != nil {
+			reterr = kerrors.NewAggregate([]error{reterr, err})
+		}
+		if err := patchKThreesControlPlane(ctx, patchHelper, kcp); err != nil {
+			reterr = kerrors.NewAggregate([]error{reterr, err})
+		}
+	}()
+
+	if !kcp.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, cp)
+	}
+	return r.reconcile(ctx, cp)
+}
+
+// patchKThreesControlPlane patches the control plane and its status, owning the conditions this controller sets.
+func patchKThreesControlPlane(ctx context.Context, patchHelper *patch.Helper, kcp *controlplanev1.KThreesControlPlane) error {
+	err := patchHelper.Patch(ctx, kcp,
+		patch.WithOwnedConditions{Conditions: ownedConditions},
+		patch.WithOwnedV1Beta1Conditions{Conditions: ownedV1Beta1Conditions},
+		patch.WithStatusObservedGeneration{},
+	)
+	if err != nil {
+		return fmt.Errorf("failed to patch KThreesControlPlane: %w", err)
+	}
+	return nil
+}
+
+// clock returns the reconciler's current time.
+func (r *Reconciler) clock() time.Time {
+	if r.now != nil {
+		return r.now()
+	}
+	return time.Now()
+}

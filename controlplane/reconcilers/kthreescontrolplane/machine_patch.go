@@ -1,0 +1,61 @@
+/*
+Copyright 2026 The cluster-api-k3s Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package kthreescontrolplane
+
+import (
+	"context"
+	"fmt"
+
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/cluster-api/util/patch"
+
+	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
+)
+
+// ownedMachineConditions are the Machine conditions this controller sets; CAPI's Machine controller owns the rest.
+var (
+	ownedMachineConditions = []string{
+		clusterv1.MachineUpToDateCondition,
+		controlplanev1.KThreesControlPlaneMachineAgentHealthyCondition,
+		controlplanev1.KThreesControlPlaneMachineEtcdMemberHealthyCondition,
+	}
+	ownedMachineV1Beta1Conditions = []clusterv1.ConditionType{
+		controlplanev1.DeprecatedV1Beta1MachineAgentHealthyCondition,
+		controlplanev1.DeprecatedV1Beta1MachineEtcdMemberHealthyCondition,
+	}
+)
+
+// patchMachines writes the conditions that phases set on the control plane's Machines. Machines that were
+// deleted meanwhile are skipped.
+func (r *Reconciler) patchMachines(ctx context.Context, cp *controlPlane) error {
+	var errs []error
+	for _, m := range cp.Machines {
+		helper, ok := cp.machinePatchHelpers[m.Name]
+		if !ok {
+			continue
+		}
+		err := helper.Patch(ctx, m,
+			patch.WithOwnedConditions{Conditions: ownedMachineConditions},
+			patch.WithOwnedV1Beta1Conditions{Conditions: ownedMachineV1Beta1Conditions},
+		)
+		if err != nil && !isNotFound(err) {
+			errs = append(errs, fmt.Errorf("failed to patch Machine %s: %w", m.Name, err))
+		}
+	}
+	return kerrors.NewAggregate(errs)
+}

@@ -1,0 +1,155 @@
+/*
+Copyright 2026 The cluster-api-k3s Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package kthreescontrolplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/cluster-api/controllers/clustercache"
+	capicontroller "sigs.k8s.io/cluster-api/util/controller"
+	"sigs.k8s.io/cluster-api/util/predicates"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
+	"github.com/k3s-io/cluster-api-k3s/pkg/etcd"
+)
+
+// SetupWithManager registers the controller with its watches: KThreesControlPlanes, their Machines, their
+// Clusters, the ClusterCache's connection events and (once connected) the workload clusters' Nodes.
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, options controller.Options) error {
+	if r.Client == nil || r.APIReader == nil || r.ClusterCache == nil {
+		return errors.New("the KThreesControlPlane reconciler needs a Client, an APIReader and a ClusterCache")
+	}
+	if r.EtcdConnector == nil {
+		r.EtcdConnector = etcd.NewConnector(etcd.Config{})
+	}
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorderFor("k3s-control-plane-controller")
+	}
+	scheme := mgr.GetScheme()
+	predicateLog := ctrl.LoggerFrom(ctx).WithValues("controller", controllerName)
+
+	c, err := capicontroller.NewControllerManagedBy(mgr, predicateLog).
+		For(&controlplanev1.KThreesControlPlane{}).
+		Named(controllerName).
+		WithOptions(options).
+		Owns(&clusterv1.Machine{}).
+		Watches(&clusterv1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.ClusterToKThreesControlPlane), clusterChangedForControlPlane(scheme, predicateLog)).
+		WatchesRawSource(r.ClusterCache.GetClusterSource(controllerName, r.ClusterToKThreesControlPlane,
+			clustercache.WatchForProbeFailure(r.remoteConditionsGracePeriod()))).
+		WithEventFilter(predicates.ResourceHasFilterLabel(scheme, predicateLog, r.WatchFilterValue)).
+		Build(ctx, r)
+	if err != nil {
+		return fmt.Errorf("failed to set up the KThreesControlPlane controller: %w", err)
+	}
+	r.controller = c
+	return nil
+}
+
+// ClusterToKThreesControlPlane maps a Cluster to the KThreesControlPlane its controlPlaneRef names.
+func (r *Reconciler) ClusterToKThreesControlPlane(_ context.Context, o client.Object) []ctrl.Request {
+	cluster, ok := o.(*clusterv1.Cluster)
+	if !ok {
+		return nil
+	}
+	ref := cluster.Spec.ControlPlaneRef
+	if !ref.IsDefined() || ref.Kind != "KThreesControlPlane" || ref.APIGroup != controlplanev1.GroupVersion.Group {
+		return nil
+	}
+	return []ctrl.Request{{NamespacedName: client.ObjectKey{Namespace: cluster.Namespace, Name: ref.Name}}}
+}
+
+// clusterChangedForControlPlane passes Cluster events that can unblock a control plane: pause toggles,
+// infrastructure provisioning, the control-plane endpoint, failure domains and topology version changes.
+func clusterChangedForControlPlane(scheme *runtime.Scheme, log logr.Logger) predicate.Predicate {
+	return predicate.Or(
+		predicates.ClusterPausedTransitionsOrInfrastructureProvisioned(scheme, log),
+		predicates.ClusterTopologyVersionChanged(scheme, log),
+		predicate.Funcs{
+			CreateFunc:  func(event.CreateEvent) bool { return false },
+			DeleteFunc:  func(event.DeleteEvent) bool { return false },
+			GenericFunc: func(event.GenericEvent) bool { return false },
+			UpdateFunc: func(e event.UpdateEvent) bool {
+				oldCluster, okOld := e.ObjectOld.(*clusterv1.Cluster)
+				newCluster, okNew := e.ObjectNew.(*clusterv1.Cluster)
+				if !okOld || !okNew {
+					return false
+				}
+				return oldCluster.Spec.ControlPlaneEndpoint != newCluster.Spec.ControlPlaneEndpoint ||
+					!equality.Semantic.DeepEqual(oldCluster.Status.FailureDomains, newCluster.Status.FailureDomains)
+			},
+		},
+	)
+}
+
+// watchWorkloadNodes starts, once per connection, a watch on the workload cluster's Nodes so that Node changes
+// reconcile the control plane without polling. A cluster that is not connected yet is not an error: the
+// ClusterCache source reconciles the control plane when it connects.
+func (r *Reconciler) watchWorkloadNodes(ctx context.Context, cp *controlPlane) error {
+	err := r.ClusterCache.Watch(ctx, client.ObjectKeyFromObject(cp.Cluster), clustercache.NewWatcher(clustercache.WatcherOptions{
+		Name:         controllerName + "-watchNodes",
+		Watcher:      r.controller,
+		Kind:         &corev1.Node{},
+		EventHandler: handler.EnqueueRequestsFromMapFunc(r.nodeToKThreesControlPlane),
+	}))
+	if err != nil && !errors.Is(err, clustercache.ErrClusterNotConnected) {
+		return fmt.Errorf("failed to watch the Nodes of the workload cluster: %w", err)
+	}
+	return nil
+}
+
+// nodeToKThreesControlPlane maps a workload Node to the control plane of its cluster, through the cluster
+// annotations CAPI's Machine controller puts on Nodes.
+func (r *Reconciler) nodeToKThreesControlPlane(ctx context.Context, o client.Object) []reconcile.Request {
+	name, namespace := o.GetAnnotations()[clusterv1.ClusterNameAnnotation], o.GetAnnotations()[clusterv1.ClusterNamespaceAnnotation]
+	if name == "" || namespace == "" {
+		return nil
+	}
+	cluster := &clusterv1.Cluster{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, cluster); err != nil {
+		return nil
+	}
+	return r.ClusterToKThreesControlPlane(ctx, cluster)
+}
+
+// isNotFound reports whether err is a NotFound API error.
+func isNotFound(err error) bool {
+	return apierrors.IsNotFound(err)
+}
+
+// remoteConditionsGracePeriod is how long a lost connection is tolerated before conditions turn Unknown.
+func (r *Reconciler) remoteConditionsGracePeriod() time.Duration {
+	if r.RemoteConditionsGracePeriod > 0 {
+		return r.RemoteConditionsGracePeriod
+	}
+	return 5 * time.Minute
+}
