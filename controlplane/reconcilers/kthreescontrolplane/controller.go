@@ -83,6 +83,8 @@ type Reconciler struct {
 	now func() time.Time
 
 	controller capicontroller.Controller
+	// ssaCache remembers server-side applies that changed nothing, so steady-state reconciles skip them.
+	ssaCache *ssaCache
 }
 
 // Reconcile moves a KThreesControlPlane towards its desired state and reports its status.

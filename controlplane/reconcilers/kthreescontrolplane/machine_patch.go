@@ -33,10 +33,12 @@ var (
 		clusterv1.MachineUpToDateCondition,
 		controlplanev1.KThreesControlPlaneMachineAgentHealthyCondition,
 		controlplanev1.KThreesControlPlaneMachineEtcdMemberHealthyCondition,
+		clusterv1.MachineOwnerRemediatedCondition,
 	}
 	ownedMachineV1Beta1Conditions = []clusterv1.ConditionType{
 		controlplanev1.DeprecatedV1Beta1MachineAgentHealthyCondition,
 		controlplanev1.DeprecatedV1Beta1MachineEtcdMemberHealthyCondition,
+		clusterv1.MachineOwnerRemediatedV1Beta1Condition,
 	}
 )
 

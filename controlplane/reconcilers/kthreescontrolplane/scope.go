@@ -65,6 +65,9 @@ type controlPlane struct {
 
 	// health is what reconcileWorkloadHealth observed (nil when it did not run).
 	health *workloadHealth
+	// preflightMessages say, for people, why scaling or a rollout waits (e.g. "Machine m1 etcd member is not
+	// healthy"); the status shows them in the ScalingUp, ScalingDown and RollingOut conditions.
+	preflightMessages []string
 
 	// workload access, opened on first use.
 	openWorkload  func(ctx context.Context) (workload.Cluster, error)
