@@ -57,6 +57,10 @@ type Options struct {
 	ProfilerAddress      string
 	Manager              flags.ManagerOptions
 	Logs                 *logsv1.LoggingConfiguration
+
+	// Customize, when set, adjusts the manager options built from the flags (e.g. provider-specific cache
+	// settings). It is not a flag.
+	Customize func(*ctrl.Options)
 }
 
 // AddFlags registers the options on fs.
@@ -107,7 +111,7 @@ func (o *Options) ManagerOptions(scheme *runtime.Scheme, leaderElectionID string
 	if o.WatchNamespace != "" {
 		watchNamespaces = map[string]cache.Config{o.WatchNamespace: {}}
 	}
-	return ctrl.Options{
+	opts := ctrl.Options{
 		Scheme:                     scheme,
 		LeaderElection:             o.LeaderElect || o.EnableLeaderElection,
 		LeaderElectionID:           leaderElectionID,
@@ -126,5 +130,9 @@ func (o *Options) ManagerOptions(scheme *runtime.Scheme, leaderElectionID string
 		WebhookServer: webhook.NewServer(webhook.Options{
 			Port: o.WebhookPort, CertDir: o.WebhookCertDir, CertName: o.WebhookCertName, KeyName: o.WebhookKeyName, TLSOpts: tlsOptions,
 		}),
-	}, nil
+	}
+	if o.Customize != nil {
+		o.Customize(&opts)
+	}
+	return opts, nil
 }

@@ -30,11 +30,9 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/conversion"
@@ -80,41 +78,17 @@ func TestMain(m *testing.M) {
 		},
 		CRDs: []*apiextensionsv1.CustomResourceDefinition{
 			// CAPD v1.14 (sigs.k8s.io/cluster-api/test infrastructure/docker/config/crd/kustomization.yaml).
-			infrastructureTemplateCRD("DockerMachineTemplate", map[string]string{
+			envtest.InfrastructureCRD("DockerMachineTemplate", map[string]string{
 				"cluster.x-k8s.io/v1beta1": "v1beta1",
 				"cluster.x-k8s.io/v1beta2": "v1beta2",
 			}),
 			// A provider whose v1beta2 API implements both contracts (CAPA-like).
-			infrastructureTemplateCRD("AWSMachineTemplate", map[string]string{
+			envtest.InfrastructureCRD("AWSMachineTemplate", map[string]string{
 				"cluster.x-k8s.io/v1beta1": "v1beta2",
 				"cluster.x-k8s.io/v1beta2": "v1beta2",
 			}),
 		},
 	}, &env))
-}
-
-// infrastructureTemplateCRD returns a minimal infrastructure.cluster.x-k8s.io CRD serving v1beta1 and v1beta2
-// (storage) with the given contract labels; only its labels matter, for the apiVersion lookup of references.
-func infrastructureTemplateCRD(kind string, labels map[string]string) *apiextensionsv1.CustomResourceDefinition {
-	const group = "infrastructure.cluster.x-k8s.io"
-	plural := strings.ToLower(kind) + "s"
-	validation := &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
-		Type: "object", XPreserveUnknownFields: ptr.To(true),
-	}}
-	return &apiextensionsv1.CustomResourceDefinition{
-		ObjectMeta: metav1.ObjectMeta{Name: plural + "." + group, Labels: labels},
-		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
-			Group: group,
-			Names: apiextensionsv1.CustomResourceDefinitionNames{
-				Kind: kind, ListKind: kind + "List", Plural: plural, Singular: strings.ToLower(kind),
-			},
-			Scope: apiextensionsv1.NamespaceScoped,
-			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{
-				{Name: "v1beta1", Served: true, Schema: validation},
-				{Name: "v1beta2", Served: true, Storage: true, Schema: validation},
-			},
-		},
-	}
 }
 
 // kindInfo describes one of our kinds.
