@@ -58,6 +58,7 @@ generate-manifests: ## Generate CRDs, webhook manifests and RBAC roles
 	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./bootstrap/reconcilers/... output:rbac:dir=./bootstrap/config/rbac
 	$(CONTROLLER_GEN) crd paths=./controlplane/api/... output:crd:dir=./controlplane/config/crd/bases
 	$(CONTROLLER_GEN) webhook paths=./controlplane/webhooks/... output:webhook:dir=./controlplane/config/webhook
+	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./controlplane/reconcilers/... output:rbac:dir=./controlplane/config/rbac
 
 ##@ Verify
 

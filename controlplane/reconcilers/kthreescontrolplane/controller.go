@@ -83,6 +83,9 @@ type Reconciler struct {
 	now func() time.Time
 
 	controller capicontroller.Controller
+	// machineDeleter deletes Machines and returns their resourceVersion after the deletion, for the stale-cache
+	// guard.
+	machineDeleter capicontroller.ClientWithDeleteResponse
 	// ssaCache remembers server-side applies that changed nothing, so steady-state reconciles skip them.
 	ssaCache *ssaCache
 }

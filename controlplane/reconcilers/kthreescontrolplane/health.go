@@ -18,22 +18,728 @@ package kthreescontrolplane
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/cluster-api/util/conditions"
+	v1beta1conditions "sigs.k8s.io/cluster-api/util/conditions/deprecated/v1beta1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 	"github.com/k3s-io/cluster-api-k3s/pkg/etcd"
+	"github.com/k3s-io/cluster-api-k3s/pkg/workload"
 )
 
 // workloadHealth is what reconcileWorkloadHealth observed in the workload cluster.
 type workloadHealth struct {
-	// connErr is set when the workload cluster could not be reached.
+	// connErr is set when the control-plane Nodes of the workload cluster could not be read (unreachable, see
+	// workload.IsRemoteConnectionError, or an API error); nothing else was inspected then.
 	connErr error
 	// nodes are the control-plane Nodes by name.
 	nodes map[string]*corev1.Node
-	// etcdMembers are the etcd members; nil when etcd was not inspected.
+	// etcdMembers are the etcd members, as most reachable members report them; nil when etcd was not inspected
+	// or no member could be reached.
 	etcdMembers []*etcd.Member
+	// etcdHealthyNodes are the Nodes whose etcd member was found healthy in this reconcile.
+	etcdHealthyNodes sets.Set[string]
 }
 
-// reconcileWorkloadHealth inspects the K3s servers and etcd members. PLACEHOLDER.
+const (
+	// etcdNotInspectedMessage explains the EtcdClusterHealthy condition of clusters without the etcd proxy.
+	etcdNotInspectedMessage = "etcd is not inspected because serverConfig.disableComponents contains etcd-proxy; " +
+		"etcd members of deleted Machines are still removed through their Node's etcd.k3s.cattle.io/remove annotation"
+	// probeFailuresBeforeConnectionDown is how many failed probes, without any success since the controller
+	// started, are needed before a connection counts as down; fewer means it is being established.
+	probeFailuresBeforeConnectionDown = 5
+	// machineEtcdMemberDeletingReason surfaces, on EtcdMemberHealthy, a Machine being deleted (like AgentHealthy's).
+	machineEtcdMemberDeletingReason = "Deleting"
+)
+
+// healthResult is the health of one aspect (K3s server or etcd member) of a Machine, in both condition flavours.
+type healthResult struct {
+	status  metav1.ConditionStatus
+	reason  string
+	message string
+	// v1beta1Reason and v1beta1Severity are upstream's reason and severity (severity only for False).
+	v1beta1Reason   string
+	v1beta1Severity clusterv1.ConditionSeverity
+	// provisioning marks Machines whose Node does not exist yet; their Unknown does not make the control plane's
+	// health Unknown, since every scale up goes through it.
+	provisioning bool
+}
+
+// reconcileWorkloadHealth inspects the K3s servers (through their Nodes) and the etcd members of the workload
+// cluster, sets the AgentHealthy and EtcdMemberHealthy conditions of the Machines (patched by patchMachines) and the
+// ControlPlaneComponentsHealthy and EtcdClusterHealthy conditions of the control plane, and records what it saw in
+// cp.health. Problems reaching the workload cluster become conditions, never errors, so an unreachable cluster does
+// not cause a storm of failing reconciles; the ClusterCache source reconciles again when the connection changes.
 func (r *Reconciler) reconcileWorkloadHealth(ctx context.Context, cp *controlPlane) {
+	health := &workloadHealth{etcdHealthyNodes: sets.New[string]()}
+	cp.health = health
+
+	nodes, err := readControlPlaneNodes(ctx, cp)
+	if err != nil {
+		health.connErr = err
+		r.setWorkloadUnreachable(ctx, cp, err)
+		return
+	}
+	health.nodes = nodes
+
+	agents, problems := assessAgents(cp, nodes)
+	for _, m := range cp.Machines {
+		setAgentHealthy(m, agents[m.Name])
+	}
+	setControlPlaneComponentsHealthy(cp, agents, problems)
+
+	if !cp.EtcdInspected() {
+		setEtcdNotInspected(cp, agents)
+		return
+	}
+	r.inspectEtcd(ctx, cp, health)
+}
+
+// readControlPlaneNodes lists the workload cluster's control-plane Nodes by name.
+func readControlPlaneNodes(ctx context.Context, cp *controlPlane) (map[string]*corev1.Node, error) {
+	w, err := cp.Workload(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := w.ControlPlaneNodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nodes := make(map[string]*corev1.Node, len(list.Items))
+	for i := range list.Items {
+		nodes[list.Items[i].Name] = &list.Items[i]
+	}
+	return nodes, nil
+}
+
+// setWorkloadUnreachable sets the conditions when the workload cluster could not be read. Within the grace period
+// after the last successful probe the last known conditions are kept, so that a short outage does not flip them;
+// after it they turn Unknown.
+func (r *Reconciler) setWorkloadUnreachable(ctx context.Context, cp *controlPlane, err error) {
+	log := ctrl.LoggerFrom(ctx)
+	setLocalMachineHealth(cp)
+
+	if !workload.IsRemoteConnectionError(err) {
+		log.Error(err, "Failed to inspect the workload cluster's control-plane Nodes")
+		setHealthUnknown(cp, true, clusterv1.InspectionFailedReason, "Failed to list the workload cluster's control-plane Nodes: "+err.Error())
+		return
+	}
+	if !cp.Initialized() {
+		log.V(4).Info("Workload cluster not reachable yet; the control plane is not initialized", "reason", err.Error())
+		setHealthUnknown(cp, true, clusterv1.InspectionFailedReason, "Waiting for the control plane to be initialized")
+		return
+	}
+
+	var state clusterCacheProbeState
+	if r.ClusterCache != nil {
+		s := r.ClusterCache.GetHealthCheckingState(ctx, client.ObjectKeyFromObject(cp.Cluster))
+		state = clusterCacheProbeState{known: true, lastSuccess: s.LastProbeSuccessTime, failures: s.ConsecutiveFailures}
+	}
+	message := lastProbeMessage(state.lastSuccess)
+	switch {
+	case state.known && state.lastSuccess.IsZero() && state.failures < probeFailuresBeforeConnectionDown:
+		// The ClusterCache is still connecting, e.g. right after the controller started.
+		log.V(4).Info("Connection to the workload cluster not established yet", "reason", err.Error())
+		setHealthUnknown(cp, false, clusterv1.ConnectionDownReason, "Connection to the workload cluster not established yet")
+	case state.known && !state.lastSuccess.IsZero() && cp.reconcileTime.Sub(state.lastSuccess) <= r.remoteConditionsGracePeriod():
+		log.V(4).Info("Workload cluster unreachable, keeping the last known health conditions during the grace period",
+			"lastProbeSuccessTime", state.lastSuccess, "reason", err.Error())
+		setHealthUnknown(cp, false, clusterv1.ConnectionDownReason, message)
+	default:
+		log.Info("Workload cluster unreachable, health conditions are Unknown", "lastProbeSuccessTime", state.lastSuccess, "reason", err.Error())
+		setHealthUnknown(cp, true, clusterv1.ConnectionDownReason, message)
+	}
+}
+
+// clusterCacheProbeState is the part of the ClusterCache's health-checking state the conditions depend on.
+type clusterCacheProbeState struct {
+	known       bool
+	lastSuccess time.Time
+	failures    int
+}
+
+// lastProbeMessage tells when the workload cluster was last reached.
+func lastProbeMessage(lastSuccess time.Time) string {
+	if lastSuccess.IsZero() {
+		return "Cannot reach the workload cluster; no connection probe has succeeded yet"
+	}
+	return "Cannot reach the workload cluster; the last successful connection probe was at " + lastSuccess.UTC().Format(time.RFC3339)
+}
+
+// setLocalMachineHealth sets the health of Machines that is known without the workload cluster: deleting Machines
+// and Machines whose Node does not exist yet.
+func setLocalMachineHealth(cp *controlPlane) {
+	for _, m := range cp.Machines {
+		result, ok := localMachineHealth(m)
+		if !ok {
+			continue
+		}
+		setAgentHealthy(m, result)
+		if cp.EtcdInspected() {
+			setEtcdMemberHealthy(m, etcdResultFromLocal(result))
+		} else {
+			setEtcdMemberHealthy(m, etcdNotInspectedResult(result))
+		}
+	}
+}
+
+// localMachineHealth returns the K3s-server health of a deleting or provisioning Machine.
+func localMachineHealth(m *clusterv1.Machine) (healthResult, bool) {
+	switch {
+	case !m.DeletionTimestamp.IsZero():
+		return healthResult{
+			status: metav1.ConditionFalse, reason: controlplanev1.KThreesControlPlaneMachineAgentDeletingReason, message: "Machine is deleting",
+			v1beta1Reason: controlplanev1.DeprecatedV1Beta1DeletingReason, v1beta1Severity: clusterv1.ConditionSeverityInfo,
+		}, true
+	case !m.Status.NodeRef.IsDefined():
+		return healthResult{
+			status: metav1.ConditionUnknown, reason: controlplanev1.KThreesControlPlaneMachineAgentProvisioningReason, message: "Waiting for the Machine's Node",
+			v1beta1Reason: controlplanev1.DeprecatedV1Beta1PodProvisioningReason, v1beta1Severity: clusterv1.ConditionSeverityInfo,
+			provisioning: true,
+		}, true
+	}
+	return healthResult{}, false
+}
+
+// etcdResultFromLocal turns the K3s-server health of a deleting or provisioning Machine into its etcd-member health.
+func etcdResultFromLocal(agent healthResult) healthResult {
+	if agent.provisioning {
+		return healthResult{
+			status: metav1.ConditionUnknown, reason: controlplanev1.KThreesControlPlaneMachineEtcdMemberInspectionFailedReason, message: agent.message,
+			v1beta1Reason: controlplanev1.DeprecatedV1Beta1EtcdMemberInspectionFailedReason, provisioning: true,
+		}
+	}
+	return healthResult{
+		status: metav1.ConditionFalse, reason: machineEtcdMemberDeletingReason, message: agent.message,
+		v1beta1Reason: controlplanev1.DeprecatedV1Beta1DeletingReason, v1beta1Severity: clusterv1.ConditionSeverityInfo,
+	}
+}
+
+// setHealthUnknown sets the workload-dependent conditions of the Machines and of the control plane to Unknown with
+// the reason and message. Without overwrite only missing conditions are set, keeping the last known ones.
+func setHealthUnknown(cp *controlPlane, overwrite bool, reason, message string) {
+	for _, m := range cp.Machines {
+		if _, local := localMachineHealth(m); local {
+			continue
+		}
+		if overwrite || !conditions.Has(m, controlplanev1.KThreesControlPlaneMachineAgentHealthyCondition) {
+			setAgentHealthy(m, healthResult{status: metav1.ConditionUnknown, reason: reason, message: message,
+				v1beta1Reason: controlplanev1.DeprecatedV1Beta1PodInspectionFailedReason})
+		}
+		if overwrite || !conditions.Has(m, controlplanev1.KThreesControlPlaneMachineEtcdMemberHealthyCondition) {
+			etcdReason := reason
+			if !cp.EtcdInspected() {
+				etcdReason = controlplanev1.KThreesControlPlaneMachineEtcdMemberNotInspectedReason
+			}
+			setEtcdMemberHealthy(m, healthResult{status: metav1.ConditionUnknown, reason: etcdReason, message: message,
+				v1beta1Reason: controlplanev1.DeprecatedV1Beta1EtcdMemberInspectionFailedReason})
+		}
+	}
+
+	kcp := cp.KCP
+	if overwrite || !conditions.Has(kcp, controlplanev1.KThreesControlPlaneControlPlaneComponentsHealthyCondition) {
+		conditions.Set(kcp, metav1.Condition{
+			Type: controlplanev1.KThreesControlPlaneControlPlaneComponentsHealthyCondition, Status: metav1.ConditionUnknown, Reason: reason, Message: message,
+		})
+	}
+	if overwrite || !v1beta1conditions.Has(kcp, controlplanev1.DeprecatedV1Beta1ControlPlaneComponentsHealthyCondition) {
+		v1beta1conditions.MarkUnknown(kcp, controlplanev1.DeprecatedV1Beta1ControlPlaneComponentsHealthyCondition,
+			controlplanev1.DeprecatedV1Beta1ControlPlaneComponentsInspectionFailedReason, "%s", message)
+	}
+	if !cp.EtcdInspected() {
+		setEtcdClusterNotInspected(cp)
+		return
+	}
+	if overwrite || !conditions.Has(kcp, controlplanev1.KThreesControlPlaneEtcdClusterHealthyCondition) {
+		conditions.Set(kcp, metav1.Condition{
+			Type: controlplanev1.KThreesControlPlaneEtcdClusterHealthyCondition, Status: metav1.ConditionUnknown, Reason: reason, Message: message,
+		})
+	}
+	if overwrite || !v1beta1conditions.Has(kcp, controlplanev1.DeprecatedV1Beta1EtcdClusterHealthyCondition) {
+		v1beta1conditions.MarkUnknown(kcp, controlplanev1.DeprecatedV1Beta1EtcdClusterHealthyCondition,
+			controlplanev1.DeprecatedV1Beta1EtcdClusterInspectionFailedReason, "%s", message)
+	}
+}
+
+// assessAgents judges each Machine's K3s server from its Node, and returns problems of the control plane as a
+// whole (control-plane Nodes without a Machine).
+func assessAgents(cp *controlPlane, nodes map[string]*corev1.Node) (map[string]healthResult, []string) {
+	results := make(map[string]healthResult, len(cp.Machines))
+	machineNodes := sets.New[string]()
+	anyProvisioning := false
+	for _, m := range cp.Machines {
+		if m.Status.NodeRef.IsDefined() {
+			machineNodes.Insert(m.Status.NodeRef.Name)
+		}
+		if result, ok := localMachineHealth(m); ok {
+			anyProvisioning = anyProvisioning || result.provisioning
+			results[m.Name] = result
+			continue
+		}
+		results[m.Name] = assessNode(m.Status.NodeRef.Name, nodes[m.Status.NodeRef.Name])
+	}
+
+	var problems []string
+	if !anyProvisioning {
+		// A new server registers its Node before CAPI sets the Machine's nodeRef; only complain when no Machine waits.
+		for _, name := range sortedNodeNames(nodes) {
+			if !machineNodes.Has(name) {
+				problems = append(problems, fmt.Sprintf("Control plane Node %s has no corresponding Machine", name))
+			}
+		}
+	}
+	return results, problems
+}
+
+// assessNode judges a K3s server from its Node.
+func assessNode(nodeName string, node *corev1.Node) healthResult {
+	if node == nil {
+		return healthResult{
+			status: metav1.ConditionFalse, reason: controlplanev1.KThreesControlPlaneMachineAgentNotHealthyReason,
+			message:       fmt.Sprintf("Node %s not found", nodeName),
+			v1beta1Reason: controlplanev1.DeprecatedV1Beta1PodMissingReason, v1beta1Severity: clusterv1.ConditionSeverityError,
+		}
+	}
+	if hasUnreachableTaint(node) {
+		return healthResult{
+			status: metav1.ConditionUnknown, reason: controlplanev1.KThreesControlPlaneMachineAgentHealthUnknownReason,
+			message: "Node is unreachable", v1beta1Reason: controlplanev1.DeprecatedV1Beta1PodInspectionFailedReason,
+		}
+	}
+	ready := nodeReadyCondition(node)
+	switch {
+	case ready != nil && ready.Status == corev1.ConditionTrue:
+		return healthResult{status: metav1.ConditionTrue, reason: controlplanev1.KThreesControlPlaneMachineAgentHealthyReason}
+	case ready != nil && ready.Status == corev1.ConditionUnknown:
+		return healthResult{
+			status: metav1.ConditionUnknown, reason: controlplanev1.KThreesControlPlaneMachineAgentHealthUnknownReason,
+			message:       healthMessageWithDetail(fmt.Sprintf("Node %s readiness is unknown", nodeName), ready.Message),
+			v1beta1Reason: controlplanev1.DeprecatedV1Beta1PodInspectionFailedReason,
+		}
+	case ready == nil:
+		return healthResult{
+			status: metav1.ConditionFalse, reason: controlplanev1.KThreesControlPlaneMachineAgentNotHealthyReason,
+			message:       fmt.Sprintf("Node %s does not report readiness yet", nodeName),
+			v1beta1Reason: controlplanev1.DeprecatedV1Beta1PodFailedReason, v1beta1Severity: clusterv1.ConditionSeverityWarning,
+		}
+	default:
+		return healthResult{
+			status: metav1.ConditionFalse, reason: controlplanev1.KThreesControlPlaneMachineAgentNotHealthyReason,
+			message:       healthMessageWithDetail(fmt.Sprintf("Node %s is not Ready", nodeName), ready.Message),
+			v1beta1Reason: controlplanev1.DeprecatedV1Beta1PodFailedReason, v1beta1Severity: clusterv1.ConditionSeverityError,
+		}
+	}
+}
+
+// hasUnreachableTaint reports whether the node controller marked the Node unreachable (its kubelet stopped
+// reporting).
+func hasUnreachableTaint(node *corev1.Node) bool {
+	return slices.ContainsFunc(node.Spec.Taints, func(t corev1.Taint) bool {
+		return t.Key == corev1.TaintNodeUnreachable && t.Effect == corev1.TaintEffectNoExecute
+	})
+}
+
+// nodeReadyCondition returns the Node's Ready condition, nil if it has none.
+func nodeReadyCondition(node *corev1.Node) *corev1.NodeCondition {
+	for i := range node.Status.Conditions {
+		if node.Status.Conditions[i].Type == corev1.NodeReady {
+			return &node.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// healthMessageWithDetail appends a detail to a message when there is one.
+func healthMessageWithDetail(message, detail string) string {
+	if detail == "" {
+		return message
+	}
+	return message + ": " + detail
+}
+
+// setAgentHealthy sets the Machine's AgentHealthy conditions.
+func setAgentHealthy(m *clusterv1.Machine, result healthResult) {
+	setMachineHealth(m, controlplanev1.KThreesControlPlaneMachineAgentHealthyCondition, controlplanev1.DeprecatedV1Beta1MachineAgentHealthyCondition, result)
+}
+
+// setEtcdMemberHealthy sets the Machine's EtcdMemberHealthy conditions.
+func setEtcdMemberHealthy(m *clusterv1.Machine, result healthResult) {
+	setMachineHealth(m, controlplanev1.KThreesControlPlaneMachineEtcdMemberHealthyCondition, controlplanev1.DeprecatedV1Beta1MachineEtcdMemberHealthyCondition, result)
+}
+
+// setMachineHealth sets a health condition of a Machine in both flavours.
+func setMachineHealth(m *clusterv1.Machine, conditionType string, v1beta1Type clusterv1.ConditionType, result healthResult) {
+	conditions.Set(m, metav1.Condition{Type: conditionType, Status: result.status, Reason: result.reason, Message: result.message})
+	switch result.status {
+	case metav1.ConditionTrue:
+		v1beta1conditions.MarkTrue(m, v1beta1Type)
+	case metav1.ConditionFalse:
+		v1beta1conditions.MarkFalse(m, v1beta1Type, result.v1beta1Reason, result.v1beta1Severity, "%s", result.message)
+	default:
+		v1beta1conditions.MarkUnknown(m, v1beta1Type, result.v1beta1Reason, "%s", result.message)
+	}
+}
+
+// aggregatedHealth is the health of the control plane as a whole, from its Machines' health and its own problems.
+type aggregatedHealth struct {
+	status  metav1.ConditionStatus
+	message string
+}
+
+// aggregateHealth summarizes the Machines' results: any False or control-plane problem gives False, else any
+// Unknown gives Unknown, else True. The message lists, per Machine, what is wrong, so that people can act on it.
+// Machines still provisioning do not count, unless no other Machine exists.
+func aggregateHealth(cp *controlPlane, results map[string]healthResult, problems []string) aggregatedHealth {
+	var falseLines, unknownLines, waitingLines []string
+	judged := 0
+	names := cp.Machines.Names()
+	sort.Strings(names)
+	for _, name := range names {
+		result, ok := results[name]
+		if !ok {
+			continue
+		}
+		line := fmt.Sprintf("* Machine %s: %s", name, result.message)
+		switch {
+		case result.provisioning:
+			waitingLines = append(waitingLines, line)
+			continue
+		case result.status == metav1.ConditionFalse:
+			falseLines = append(falseLines, line)
+		case result.status == metav1.ConditionUnknown:
+			unknownLines = append(unknownLines, line)
+		}
+		judged++
+	}
+	for _, p := range problems {
+		falseLines = append(falseLines, "* "+p)
+	}
+
+	switch {
+	case len(falseLines) > 0:
+		return aggregatedHealth{status: metav1.ConditionFalse, message: strings.Join(append(falseLines, unknownLines...), "\n")}
+	case len(unknownLines) > 0:
+		return aggregatedHealth{status: metav1.ConditionUnknown, message: strings.Join(unknownLines, "\n")}
+	case len(cp.Machines) == 0:
+		return aggregatedHealth{status: metav1.ConditionUnknown, message: "No control plane Machines"}
+	case judged == 0:
+		return aggregatedHealth{status: metav1.ConditionUnknown, message: strings.Join(waitingLines, "\n")}
+	default:
+		return aggregatedHealth{status: metav1.ConditionTrue}
+	}
+}
+
+// setControlPlaneComponentsHealthy sets the control plane's ControlPlaneComponentsHealthy conditions.
+func setControlPlaneComponentsHealthy(cp *controlPlane, results map[string]healthResult, problems []string) {
+	agg := aggregateHealth(cp, results, problems)
+	condition := metav1.Condition{Type: controlplanev1.KThreesControlPlaneControlPlaneComponentsHealthyCondition, Status: agg.status, Message: agg.message}
+	v1beta1Type := controlplanev1.DeprecatedV1Beta1ControlPlaneComponentsHealthyCondition
+	switch agg.status {
+	case metav1.ConditionTrue:
+		condition.Reason = controlplanev1.KThreesControlPlaneControlPlaneComponentsHealthyReason
+		v1beta1conditions.MarkTrue(cp.KCP, v1beta1Type)
+	case metav1.ConditionFalse:
+		condition.Reason = controlplanev1.KThreesControlPlaneControlPlaneComponentsNotHealthyReason
+		v1beta1conditions.MarkFalse(cp.KCP, v1beta1Type, controlplanev1.DeprecatedV1Beta1ControlPlaneComponentsUnhealthyReason,
+			clusterv1.ConditionSeverityError, "%s", agg.message)
+	default:
+		condition.Reason = controlplanev1.KThreesControlPlaneControlPlaneComponentsHealthUnknownReason
+		v1beta1conditions.MarkUnknown(cp.KCP, v1beta1Type, controlplanev1.DeprecatedV1Beta1ControlPlaneComponentsUnknownReason, "%s", agg.message)
+	}
+	conditions.Set(cp.KCP, condition)
+}
+
+// setEtcdClusterHealthy sets the control plane's EtcdClusterHealthy conditions from the members' health.
+func setEtcdClusterHealthy(cp *controlPlane, results map[string]healthResult, problems []string) {
+	agg := aggregateHealth(cp, results, problems)
+	condition := metav1.Condition{Type: controlplanev1.KThreesControlPlaneEtcdClusterHealthyCondition, Status: agg.status, Message: agg.message}
+	v1beta1Type := controlplanev1.DeprecatedV1Beta1EtcdClusterHealthyCondition
+	switch agg.status {
+	case metav1.ConditionTrue:
+		condition.Reason = controlplanev1.KThreesControlPlaneEtcdClusterHealthyReason
+		v1beta1conditions.MarkTrue(cp.KCP, v1beta1Type)
+	case metav1.ConditionFalse:
+		condition.Reason = controlplanev1.KThreesControlPlaneEtcdClusterNotHealthyReason
+		v1beta1conditions.MarkFalse(cp.KCP, v1beta1Type, controlplanev1.DeprecatedV1Beta1EtcdClusterUnhealthyReason,
+			clusterv1.ConditionSeverityError, "%s", agg.message)
+	default:
+		condition.Reason = controlplanev1.KThreesControlPlaneEtcdClusterHealthUnknownReason
+		v1beta1conditions.MarkUnknown(cp.KCP, v1beta1Type, controlplanev1.DeprecatedV1Beta1EtcdClusterUnknownReason, "%s", agg.message)
+	}
+	conditions.Set(cp.KCP, condition)
+}
+
+// setEtcdNotInspected sets the etcd conditions of a cluster without the etcd proxy: a Machine's member is assumed
+// as healthy as its K3s server, and the etcd cluster's health is not known.
+func setEtcdNotInspected(cp *controlPlane, agents map[string]healthResult) {
+	for _, m := range cp.Machines {
+		setEtcdMemberHealthy(m, etcdNotInspectedResult(agents[m.Name]))
+	}
+	setEtcdClusterNotInspected(cp)
+}
+
+// etcdNotInspectedResult mirrors a Machine's K3s-server health as its etcd-member health.
+func etcdNotInspectedResult(agent healthResult) healthResult {
+	result := healthResult{
+		status: agent.status, reason: controlplanev1.KThreesControlPlaneMachineEtcdMemberNotInspectedReason, message: agent.message,
+		v1beta1Reason: controlplanev1.DeprecatedV1Beta1EtcdMemberInspectionFailedReason, provisioning: agent.provisioning,
+	}
+	if agent.status == metav1.ConditionFalse {
+		result.v1beta1Reason, result.v1beta1Severity = controlplanev1.DeprecatedV1Beta1EtcdMemberUnhealthyReason, agent.v1beta1Severity
+		if agent.v1beta1Reason == controlplanev1.DeprecatedV1Beta1DeletingReason {
+			result.v1beta1Reason = controlplanev1.DeprecatedV1Beta1DeletingReason
+		}
+	}
+	return result
+}
+
+// setEtcdClusterNotInspected sets the control plane's EtcdClusterHealthy conditions when etcd is not inspected.
+func setEtcdClusterNotInspected(cp *controlPlane) {
+	conditions.Set(cp.KCP, metav1.Condition{
+		Type:    controlplanev1.KThreesControlPlaneEtcdClusterHealthyCondition,
+		Status:  metav1.ConditionUnknown,
+		Reason:  controlplanev1.KThreesControlPlaneEtcdClusterNotInspectedReason,
+		Message: etcdNotInspectedMessage,
+	})
+	v1beta1conditions.MarkUnknown(cp.KCP, controlplanev1.DeprecatedV1Beta1EtcdClusterHealthyCondition,
+		controlplanev1.DeprecatedV1Beta1EtcdClusterUnknownReason, "%s", etcdNotInspectedMessage)
+}
+
+// etcdView is what the etcd member on one Node reports.
+type etcdView struct {
+	nodeName string
+	members  []*etcd.Member
+	// connectErr is set when no connection to the member could be opened; listErr when it did not answer.
+	connectErr error
+	listErr    error
+}
+
+// key identifies the member set and etcd cluster the view reports, to compare views.
+func (v *etcdView) key() string {
+	ids := make([]string, 0, len(v.members))
+	var clusterID uint64
+	for _, m := range v.members {
+		ids = append(ids, fmt.Sprintf("%x", m.ID))
+		clusterID = m.ClusterID
+	}
+	sort.Strings(ids)
+	return fmt.Sprintf("%x/%s", clusterID, strings.Join(ids, ","))
+}
+
+// inspectEtcd reads, through one connection per reachable Node, the etcd member list (with alarms) each member
+// reports, and judges each Machine's member against the view most members share.
+func (r *Reconciler) inspectEtcd(ctx context.Context, cp *controlPlane, health *workloadHealth) {
+	log := ctrl.LoggerFrom(ctx)
+	results := make(map[string]healthResult, len(cp.Machines))
+	// pending are Machines whose member cannot be reached through their own Node, by Machine name; judged from the
+	// other members' view.
+	pending := map[string]healthResult{}
+	var toInspect []*clusterv1.Machine
+	for _, m := range cp.Machines.SortedByCreationTimestamp() {
+		if agent, ok := localMachineHealth(m); ok {
+			results[m.Name] = etcdResultFromLocal(agent)
+			continue
+		}
+		nodeName := m.Status.NodeRef.Name
+		node := health.nodes[nodeName]
+		switch {
+		case node == nil:
+			pending[m.Name] = etcdUnknown(fmt.Sprintf("Node %s not found; its etcd member cannot be inspected", nodeName))
+		case hasUnreachableTaint(node):
+			pending[m.Name] = etcdUnknown(fmt.Sprintf("Node %s is unreachable; its etcd member cannot be inspected", nodeName))
+		default:
+			toInspect = append(toInspect, m)
+		}
+	}
+
+	var views []*etcdView
+	if len(toInspect) > 0 {
+		generator, err := cp.EtcdClients(ctx)
+		if err != nil {
+			log.Error(err, "Failed to reach the etcd members of the workload cluster")
+			for _, m := range toInspect {
+				results[m.Name] = etcdUnknown("Failed to reach etcd: " + err.Error())
+			}
+		} else {
+			for _, m := range toInspect {
+				views = append(views, readEtcdView(ctx, generator, m.Status.NodeRef.Name))
+			}
+		}
+	}
+
+	consensus := consensusView(views)
+	if consensus != nil {
+		health.etcdMembers = consensus.members
+	}
+	for i, m := range toInspect {
+		if i < len(views) {
+			results[m.Name] = judgeEtcdMember(views[i], consensus)
+			if results[m.Name].status == metav1.ConditionTrue {
+				health.etcdHealthyNodes.Insert(m.Status.NodeRef.Name)
+			}
+		}
+	}
+	for name, result := range pending {
+		m := cp.Machines[name]
+		if consensus != nil && etcd.FindMemberByNodeName(consensus.members, m.Status.NodeRef.Name) == nil {
+			result = etcdNotHealthy(fmt.Sprintf("etcd member missing: etcd reports members %s, none on Node %s",
+				etcdMemberNames(consensus.members), m.Status.NodeRef.Name))
+		}
+		results[name] = result
+	}
+
+	for _, m := range cp.Machines {
+		setEtcdMemberHealthy(m, results[m.Name])
+	}
+	setEtcdClusterHealthy(cp, results, etcdClusterProblems(cp, consensus))
+}
+
+// readEtcdView connects to the etcd member on the Node and lists the members; the client is closed before
+// returning.
+func readEtcdView(ctx context.Context, generator etcd.ClientGenerator, nodeName string) *etcdView {
+	log := ctrl.LoggerFrom(ctx)
+	view := &etcdView{nodeName: nodeName}
+	c, err := generator.ForNode(ctx, nodeName)
+	if err != nil {
+		log.V(2).Info("Failed to connect to an etcd member", "node", nodeName, "reason", err.Error())
+		view.connectErr = err
+		return view
+	}
+	defer func() {
+		if err := c.Close(); err != nil {
+			log.V(4).Info("Failed to close an etcd client", "node", nodeName, "reason", err.Error())
+		}
+	}()
+	view.members, view.listErr = c.Members(ctx)
+	if view.listErr != nil {
+		log.V(2).Info("Failed to list the etcd members", "node", nodeName, "reason", view.listErr.Error())
+	}
+	return view
+}
+
+// consensusView returns the view most members that answered share; ties go to the view seen first. nil when no
+// member answered.
+func consensusView(views []*etcdView) *etcdView {
+	counts := map[string]int{}
+	var best *etcdView
+	for _, v := range views {
+		if v.connectErr != nil || v.listErr != nil {
+			continue
+		}
+		k := v.key()
+		counts[k]++
+		if best == nil || counts[k] > counts[best.key()] {
+			best = v
+		}
+	}
+	return best
+}
+
+// judgeEtcdMember judges the member on the view's Node: reachable, listing the members the others list, itself a
+// voting member of that list, and without alarms.
+func judgeEtcdMember(view, consensus *etcdView) healthResult {
+	switch {
+	case view.connectErr != nil:
+		return etcdUnknown("Failed to connect to the etcd member: " + view.connectErr.Error())
+	case view.listErr != nil:
+		return etcdNotHealthy("The etcd member did not list the members: " + view.listErr.Error())
+	}
+	if consensus != nil && view.key() != consensus.key() {
+		return etcdNotHealthy(fmt.Sprintf("The etcd member reports members %s, while other members report %s",
+			etcdMemberNames(view.members), etcdMemberNames(consensus.members)))
+	}
+	own := etcd.FindMemberByNodeName(view.members, view.nodeName)
+	switch {
+	case own == nil:
+		return etcdNotHealthy(fmt.Sprintf("etcd member missing: etcd reports members %s, none on Node %s", etcdMemberNames(view.members), view.nodeName))
+	case own.IsLearner:
+		return etcdNotHealthy("The etcd member is a learner waiting to be promoted")
+	}
+	var alarms []string
+	for _, a := range own.Alarms {
+		if a != etcd.AlarmNone {
+			alarms = append(alarms, a.String())
+		}
+	}
+	if len(alarms) > 0 {
+		return etcdNotHealthy("The etcd member has alarms: " + strings.Join(alarms, ", "))
+	}
+	return healthResult{status: metav1.ConditionTrue, reason: controlplanev1.KThreesControlPlaneMachineEtcdMemberHealthyReason}
+}
+
+// etcdClusterProblems returns problems of the etcd cluster as a whole: members no Machine accounts for. A new
+// server's member exists before CAPI sets its Machine's nodeRef, so none are reported while a Machine waits.
+func etcdClusterProblems(cp *controlPlane, consensus *etcdView) []string {
+	if consensus == nil {
+		return nil
+	}
+	machineNodes := sets.New[string]()
+	for _, m := range cp.Machines {
+		if !m.Status.NodeRef.IsDefined() {
+			return nil
+		}
+		machineNodes.Insert(m.Status.NodeRef.Name)
+	}
+	var problems []string
+	for _, member := range consensus.members {
+		switch {
+		case member.NodeName == "":
+			problems = append(problems, fmt.Sprintf("etcd member %x has not started", member.ID))
+		case !machineNodes.Has(member.NodeName):
+			problems = append(problems, fmt.Sprintf("etcd member %s has no corresponding Machine", member.Name))
+		}
+	}
+	sort.Strings(problems)
+	return problems
+}
+
+// etcdUnknown is an etcd-member health that could not be determined.
+func etcdUnknown(message string) healthResult {
+	return healthResult{
+		status: metav1.ConditionUnknown, reason: controlplanev1.KThreesControlPlaneMachineEtcdMemberInspectionFailedReason, message: message,
+		v1beta1Reason: controlplanev1.DeprecatedV1Beta1EtcdMemberInspectionFailedReason,
+	}
+}
+
+// etcdNotHealthy is an unhealthy etcd member.
+func etcdNotHealthy(message string) healthResult {
+	return healthResult{
+		status: metav1.ConditionFalse, reason: controlplanev1.KThreesControlPlaneMachineEtcdMemberNotHealthyReason, message: message,
+		v1beta1Reason: controlplanev1.DeprecatedV1Beta1EtcdMemberUnhealthyReason, v1beta1Severity: clusterv1.ConditionSeverityError,
+	}
+}
+
+// etcdMemberNames lists members by name (by ID for members that have not started), sorted.
+func etcdMemberNames(members []*etcd.Member) string {
+	names := make([]string, 0, len(members))
+	for _, m := range members {
+		if m.Name == "" {
+			names = append(names, fmt.Sprintf("%x", m.ID))
+			continue
+		}
+		names = append(names, m.Name)
+	}
+	sort.Strings(names)
+	return "[" + strings.Join(names, ", ") + "]"
+}
+
+// sortedNodeNames returns the names of the Nodes in order.
+func sortedNodeNames(nodes map[string]*corev1.Node) []string {
+	names := make([]string, 0, len(nodes))
+	for name := range nodes {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }

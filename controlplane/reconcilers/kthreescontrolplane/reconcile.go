@@ -57,7 +57,7 @@ func (r *Reconciler) reconcile(ctx context.Context, cp *controlPlane) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	if cp.hasMachinesOfOtherOwners() {
-		log.Info("Refusing to operate: the cluster has control-plane Machines owned by another controller")
+		log.Info("Refusing to operate: the cluster has control-plane Machines this control plane does not own and cannot adopt", "machines", cp.foreignMachines.Names())
 		return ctrl.Result{}, nil
 	}
 

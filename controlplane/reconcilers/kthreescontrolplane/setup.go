@@ -27,6 +27,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/controllers/clustercache"
 	capicontroller "sigs.k8s.io/cluster-api/util/controller"
@@ -56,6 +58,12 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 		r.Recorder = mgr.GetEventRecorderFor("k3s-control-plane-controller")
 	}
 	scheme := mgr.GetScheme()
+	machineDeleter, err := capicontroller.NewClientWithDeleteResponse(&clusterv1.Machine{},
+		schema.GroupResource{Group: clusterv1.GroupVersion.Group, Resource: "machines"}, scheme, mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		return fmt.Errorf("failed to create the Machine deletion client: %w", err)
+	}
+	r.machineDeleter = machineDeleter
 	predicateLog := ctrl.LoggerFrom(ctx).WithValues("controller", controllerName)
 
 	c, err := capicontroller.NewControllerManagedBy(mgr, predicateLog).
@@ -141,9 +149,22 @@ func (r *Reconciler) nodeToKThreesControlPlane(ctx context.Context, o client.Obj
 	return r.ClusterToKThreesControlPlane(ctx, cluster)
 }
 
-// isNotFound reports whether err is a NotFound API error.
+// isNotFound reports whether err is a NotFound API error, or an aggregate of only such errors (as patch helpers
+// return).
 func isNotFound(err error) bool {
-	return apierrors.IsNotFound(err)
+	if apierrors.IsNotFound(err) {
+		return true
+	}
+	var agg kerrors.Aggregate
+	if !errors.As(err, &agg) || len(agg.Errors()) == 0 {
+		return false
+	}
+	for _, e := range agg.Errors() {
+		if !isNotFound(e) {
+			return false
+		}
+	}
+	return true
 }
 
 // remoteConditionsGracePeriod is how long a lost connection is tolerated before conditions turn Unknown.

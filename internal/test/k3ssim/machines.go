@@ -116,7 +116,9 @@ func (s *Simulator) SetupWithManager(mgr ctrl.Manager) error {
 
 type reconcileFunc func(context.Context, ctrl.Request) (ctrl.Result, error)
 
-func (f reconcileFunc) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) { return f(ctx, req) }
+func (f reconcileFunc) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	return f(ctx, req)
+}
 
 // reconcileMachine gives a Machine its Node and etcd member, and finishes its deletion once no pre-terminate hook
 // is left, as CAPI does after drain.
@@ -272,4 +274,3 @@ func (s *Simulator) initialized(ctx context.Context, cluster client.ObjectKey) (
 func ServingSecretName(clusterName string) string {
 	return clusterName + "-sim-k3s-serving"
 }
-
