@@ -18,12 +18,14 @@ package kthreescontrolplane
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
@@ -56,12 +58,18 @@ func TestEnv_CreateScaleDownDelete(t *testing.T) {
 		g.Expect(len(e.machines(g, ctx))).To(BeNumerically("<", 3))
 	}, envEventually, envPoll).Should(Succeed())
 	ctrls.stop()
-	startControllers(t, e.sim)
+	ctrls2 := startControllers(t, e.sim)
 	e.expectConverged(t, ctx, 1, envVersion)
 	remaining := e.machines(g, ctx)[0]
 	g.Expect(e.etcd.LeaderNode(e.key())).To(Equal(remaining.Status.NodeRef.Name))
 
+	// Delete, restarting the controllers once the deletion started.
 	g.Expect(env.Client.Delete(ctx, e.getKCP(g, ctx))).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(e.getKCP(g, ctx).Status.Conditions).To(ContainElement(HaveField("Type", controlplanev1.KThreesControlPlaneDeletingCondition)))
+	}, envEventually, envPoll).Should(Succeed())
+	ctrls2.stop()
+	startControllers(t, e.sim)
 	g.Eventually(func(g Gomega) {
 		g.Expect(e.machines(g, ctx)).To(BeEmpty())
 		err := env.Client.Get(ctx, client.ObjectKeyFromObject(e.kcp), &controlplanev1.KThreesControlPlane{})
@@ -120,7 +128,7 @@ func TestEnv_Remediation(t *testing.T) {
 	g := NewWithT(t)
 	ctx := t.Context()
 	e := newEnvCluster(t, ctx, 3)
-	startControllers(t, e.sim)
+	ctrls := startControllers(t, e.sim)
 	e.expectConverged(t, ctx, 3, envVersion)
 
 	target := e.machines(g, ctx)[1]
@@ -133,6 +141,9 @@ func TestEnv_Remediation(t *testing.T) {
 		err := env.Client.Get(ctx, client.ObjectKeyFromObject(target), &clusterv1.Machine{})
 		g.Expect(apierrors.IsNotFound(err)).To(BeTrue())
 	}, envEventually, envPoll).Should(Succeed())
+	// Restart between the deletion and the replacement: the remediation-in-progress record carries over.
+	ctrls.stop()
+	startControllers(t, e.sim)
 	e.expectConverged(t, ctx, 3, envVersion)
 	g.Eventually(func(g Gomega) {
 		g.Expect(e.getKCP(g, ctx).Status.LastRemediation.Machine).To(Equal(target.Name))
@@ -163,8 +174,16 @@ func TestEnv_Adoption(t *testing.T) {
 	}
 	g.Expect(env.Client.Create(ctx, orphan)).To(Succeed())
 
+	ctrls := startControllers(t, e.sim)
+	g.Eventually(func(g Gomega) {
+		m := &clusterv1.Machine{}
+		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(orphan), m)).To(Succeed())
+		g.Expect(metav1.GetControllerOf(m)).ToNot(BeNil())
+	}, envEventually, envPoll).Should(Succeed())
+	ctrls.stop()
 	startControllers(t, e.sim)
 	e.expectConverged(t, ctx, 1, envVersion)
+	g.Expect(e.machines(g, ctx)).To(HaveLen(1), "the adopted Machine is kept, not replaced")
 	adopted := &clusterv1.Machine{}
 	g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(orphan), adopted)).To(Succeed())
 	g.Expect(metav1.GetControllerOf(adopted)).ToNot(BeNil())
@@ -188,4 +207,75 @@ func (e *envCluster) watchMaxProvisioning(ctx context.Context) func() int {
 		maxSeen <- highest
 	}()
 	return func() int { return <-maxSeen }
+}
+
+// TestEnv_SwapFromUpstream starts the controllers on a running control plane left by upstream's controller
+// (Machines, KThreesConfigs and InfraMachines as upstream creates them) and checks that nothing rolls out.
+func TestEnv_SwapFromUpstream(t *testing.T) {
+	g := NewWithT(t)
+	ctx := t.Context()
+	e := newEnvCluster(t, ctx, 3, func(kcp *controlplanev1.KThreesControlPlane) {
+		kcp.Spec.KThreesConfigSpec.ServerConfig.DisableComponents = []string{"traefik"}
+		kcp.Spec.KThreesConfigSpec.PreK3sCommands = []string{"echo hello"}
+	})
+	kcp := e.getKCP(g, ctx)
+	var names []string
+	for i := range 3 {
+		name := fmt.Sprintf("kcp-up%d", i)
+		names = append(names, name)
+		owner := metav1.OwnerReference{APIVersion: controlplanev1.GroupVersion.String(), Kind: "KThreesControlPlane", Name: kcp.Name, UID: kcp.UID}
+		labels := map[string]string{clusterv1.ClusterNameLabel: e.cluster.Name, clusterv1.MachineControlPlaneLabel: "", clusterv1.MachineControlPlaneNameLabel: ""}
+		config := &bootstrapv1.KThreesConfig{
+			ObjectMeta: metav1.ObjectMeta{Namespace: e.cluster.Namespace, Name: name + "-cfg", Labels: labels, OwnerReferences: []metav1.OwnerReference{owner}},
+			Spec:       *kcp.Spec.KThreesConfigSpec.DeepCopy(),
+		}
+		// The bootstrap controller records the version it installed.
+		config.Spec.Version = envVersion
+		g.Expect(env.Client.Create(ctx, config)).To(Succeed())
+		infra := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "infrastructure.cluster.x-k8s.io/v1beta2", "kind": "GenericInfrastructureMachine",
+			"metadata": map[string]any{
+				"namespace": e.cluster.Namespace, "name": name + "-infra",
+				"annotations": map[string]any{
+					clusterv1.TemplateClonedFromNameAnnotation:      "infra-v1",
+					clusterv1.TemplateClonedFromGroupKindAnnotation: "GenericInfrastructureMachineTemplate.infrastructure.cluster.x-k8s.io",
+				},
+			},
+		}}
+		g.Expect(env.Client.Create(ctx, infra)).To(Succeed())
+		controller := owner
+		controller.Controller = ptr.To(true)
+		controller.BlockOwnerDeletion = ptr.To(true)
+		m := &clusterv1.Machine{
+			ObjectMeta: metav1.ObjectMeta{
+				Namespace: e.cluster.Namespace, Name: name, Labels: labels, OwnerReferences: []metav1.OwnerReference{controller},
+				Annotations: map[string]string{controlplanev1.KThreesServerConfigurationAnnotation: `{"disableComponents":["traefik"]}`},
+			},
+			Spec: clusterv1.MachineSpec{
+				ClusterName: e.cluster.Name, Version: envVersion,
+				Bootstrap: clusterv1.Bootstrap{ConfigRef: clusterv1.ContractVersionedObjectReference{
+					APIGroup: bootstrapv1.GroupVersion.Group, Kind: "KThreesConfig", Name: config.Name,
+				}},
+				InfrastructureRef: clusterv1.ContractVersionedObjectReference{
+					APIGroup: "infrastructure.cluster.x-k8s.io", Kind: "GenericInfrastructureMachine", Name: name + "-infra",
+				},
+			},
+		}
+		g.Expect(env.Client.Create(ctx, m)).To(Succeed())
+	}
+	// Upstream's controller had initialized the control plane.
+	kcp.Status.Initialization.ControlPlaneInitialized = ptr.To(true)
+	g.Expect(env.Client.Status().Update(ctx, kcp)).To(Succeed())
+
+	startControllers(t, e.sim)
+	e.expectConverged(t, ctx, 3, envVersion)
+	// Nothing rolled out: the same Machines, none deleting.
+	g.Consistently(func(g Gomega) {
+		var got []string
+		for _, m := range e.machines(g, ctx) {
+			g.Expect(m.DeletionTimestamp.IsZero()).To(BeTrue())
+			got = append(got, m.Name)
+		}
+		g.Expect(got).To(ConsistOf(names))
+	}, 3*time.Second, envPoll).Should(Succeed())
 }

@@ -71,7 +71,8 @@ func (r *Reconciler) reconcile(ctx context.Context, cp *controlPlane) (ctrl.Resu
 
 	if stop, err := r.reconcileUnhealthyMachines(ctx, cp); err != nil || stop {
 		// A remediation acted or has to wait; scaling waits for it.
-		return ctrl.Result{}, err
+		return cp.withRequeue(ctrl.Result{}), err
 	}
-	return r.reconcileReplicas(ctx, cp)
+	res, err := r.reconcileReplicas(ctx, cp)
+	return cp.withRequeue(res), err
 }

@@ -239,6 +239,7 @@ func (r *Reconciler) checkRemediationRetryLimits(ctx context.Context, cp *contro
 
 	next.RetryCount = last.RetryCount
 	if retryAt := last.Timestamp.Add(retryPeriod); now.Before(retryAt) {
+		cp.requeueIn(retryAt.Sub(now))
 		r.deferRemediation(ctx, cp, target, machineRemediationDeferredReason, false,
 			fmt.Sprintf("The remediation of Machine %s failed again within %s (retryPeriodSeconds); retrying after %s",
 				last.Machine, retryPeriod, retryAt.UTC().Format(time.RFC3339)))
@@ -277,6 +278,8 @@ func (r *Reconciler) remediationBlocked(ctx context.Context, cp *controlPlane, t
 		return true, true
 	}
 	if msg := removalSafetyProblem(cp, target); msg != "" {
+		// etcd health is not watched.
+		cp.requeueIn(preflightRequeueAfter)
 		r.deferRemediation(ctx, cp, target, machineCannotBeRemediatedReason, true, msg)
 		return true, true
 	}

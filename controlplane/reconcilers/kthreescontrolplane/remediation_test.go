@@ -340,6 +340,7 @@ func TestRemediationRetryLimits(t *testing.T) {
 		wantRetryCount int
 		wantReason     string
 		wantMessage    string
+		wantRequeue    time.Duration
 	}{
 		{
 			name:           "a first failure is remediated",
@@ -369,6 +370,8 @@ func TestRemediationRetryLimits(t *testing.T) {
 			targetOption: remediationTestFor("m0", 10*time.Minute, 0),
 			wantReason:   machineRemediationDeferredReason,
 			wantMessage:  "retryPeriodSeconds",
+			// The retry period is not watched: a reconcile is asked for when it ends.
+			wantRequeue: 20 * time.Minute,
 		},
 		{
 			name:           "retryPeriodSeconds elapsed, below maxRetry: retry",
@@ -418,6 +421,7 @@ func TestRemediationRetryLimits(t *testing.T) {
 				g.Expect(remediationTestRecord(g, kcp)).To(BeNil())
 				remediationTestExpectOwnerRemediated(g, env.cp.Machines["m1"], tt.wantReason,
 					controlplanev1.DeprecatedV1Beta1WaitingForRemediationReason, tt.wantMessage)
+				g.Expect(env.cp.requeueAfter).To(Equal(tt.wantRequeue))
 				return
 			}
 			g.Expect(stop).To(BeTrue())

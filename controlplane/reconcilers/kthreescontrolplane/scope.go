@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/cluster-api/controllers/external"
 	"sigs.k8s.io/cluster-api/util/collections"
 	"sigs.k8s.io/cluster-api/util/patch"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
@@ -68,6 +69,9 @@ type controlPlane struct {
 	// preflightMessages say, for people, why scaling or a rollout waits (e.g. "Machine m1 etcd member is not
 	// healthy"); the status shows them in the ScalingUp, ScalingDown and RollingOut conditions.
 	preflightMessages []string
+	// requeueAfter, when set, asks for a reconcile after that long, for waits on something not watched (e.g. a
+	// remediation retry period).
+	requeueAfter time.Duration
 
 	// workload access, opened on first use.
 	openWorkload  func(ctx context.Context) (workload.Cluster, error)
@@ -216,4 +220,19 @@ func (cp *controlPlane) ControlPlaneFailureDomains() []clusterv1.FailureDomain {
 // something other than this control plane.
 func (cp *controlPlane) hasMachinesOfOtherOwners() bool {
 	return len(cp.foreignMachines) > 0
+}
+
+// requeueIn asks for a reconcile within d; the earliest request wins.
+func (cp *controlPlane) requeueIn(d time.Duration) {
+	if d > 0 && (cp.requeueAfter == 0 || d < cp.requeueAfter) {
+		cp.requeueAfter = d
+	}
+}
+
+// withRequeue adds the scope's requeue request to res.
+func (cp *controlPlane) withRequeue(res ctrl.Result) ctrl.Result {
+	if cp.requeueAfter > 0 && (res.RequeueAfter == 0 || cp.requeueAfter < res.RequeueAfter) {
+		res.RequeueAfter = cp.requeueAfter
+	}
+	return res
 }
