@@ -88,5 +88,7 @@ test-fuzz: ## Run every native fuzz target (conversions, renderers) for FUZZTIME
 	bash hack/fuzz.sh
 
 .PHONY: test
-test: ## Run unit, fuzz round-trip and envtest tests (builds the envtest binaries on first use)
-	KUBEBUILDER_ASSETS="$$(bash hack/envtest-assets.sh)" go test ./... $(TEST_ARGS)
+test: ## Run unit, fuzz round-trip and envtest tests (builds the envtest binaries on first use); reports coverage
+	@mkdir -p out
+	KUBEBUILDER_ASSETS="$$(bash hack/envtest-assets.sh)" go test ./... -coverprofile=out/cover.out $(TEST_ARGS)
+	@bash hack/coverage.sh out/cover.out
