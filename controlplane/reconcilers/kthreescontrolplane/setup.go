@@ -43,6 +43,7 @@ import (
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 	"github.com/k3s-io/cluster-api-k3s/pkg/etcd"
+	"github.com/k3s-io/cluster-api-k3s/pkg/workload"
 )
 
 // SetupWithManager registers the controller with its watches: KThreesControlPlanes, their Machines, their
@@ -128,11 +129,43 @@ func (r *Reconciler) watchWorkloadNodes(ctx context.Context, cp *controlPlane) e
 		Watcher:      r.controller,
 		Kind:         &corev1.Node{},
 		EventHandler: handler.EnqueueRequestsFromMapFunc(r.nodeToKThreesControlPlane),
+		Predicates:   []predicate.TypedPredicate[client.Object]{nodeChangedForControlPlane()},
 	}))
 	if err != nil && !errors.Is(err, clustercache.ErrClusterNotConnected) {
 		return fmt.Errorf("failed to watch the Nodes of the workload cluster: %w", err)
 	}
 	return nil
+}
+
+// nodeChangedForControlPlane passes the Node events the control plane reacts to: Nodes appearing or going away,
+// readiness, role labels, taints (unreachable) and K3s's etcd removal annotations. Kubelet's periodic status
+// updates change none of these, so at a thousand clusters they do not turn into reconciles.
+func nodeChangedForControlPlane() predicate.Funcs {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			oldNode, okOld := e.ObjectOld.(*corev1.Node)
+			newNode, okNew := e.ObjectNew.(*corev1.Node)
+			if !okOld || !okNew {
+				return true
+			}
+			return nodeReadyStatus(oldNode) != nodeReadyStatus(newNode) ||
+				!equality.Semantic.DeepEqual(oldNode.Labels, newNode.Labels) ||
+				!equality.Semantic.DeepEqual(oldNode.Spec.Taints, newNode.Spec.Taints) ||
+				oldNode.Annotations[workload.AnnotationEtcdRemove] != newNode.Annotations[workload.AnnotationEtcdRemove] ||
+				oldNode.Annotations[workload.AnnotationEtcdRemovedNodeName] != newNode.Annotations[workload.AnnotationEtcdRemovedNodeName] ||
+				!oldNode.DeletionTimestamp.Equal(newNode.DeletionTimestamp)
+		},
+	}
+}
+
+// nodeReadyStatus is the status of the Node's Ready condition, "" when it has none.
+func nodeReadyStatus(n *corev1.Node) corev1.ConditionStatus {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status
+		}
+	}
+	return ""
 }
 
 // nodeToKThreesControlPlane maps a workload Node to the control plane of its cluster, through the cluster

@@ -1,0 +1,73 @@
+/*
+Copyright 2026 The cluster-api-k3s Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package kthreescontrolplane
+
+import (
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	"github.com/k3s-io/cluster-api-k3s/pkg/workload"
+)
+
+func TestSetupNodeChangedForControlPlane(t *testing.T) {
+	base := func() *corev1.Node {
+		return &corev1.Node{
+			ObjectMeta: metav1.ObjectMeta{
+				Name: "n1", ResourceVersion: "1",
+				Labels:      map[string]string{workload.LabelNodeRoleControlPlane: "true"},
+				Annotations: map[string]string{clusterv1.MachineAnnotation: "m1"},
+			},
+			Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}},
+		}
+	}
+	tests := []struct {
+		name   string
+		change func(*corev1.Node)
+		want   bool
+	}{
+		{name: "kubelet heartbeat: resourceVersion, heartbeat time and images only", want: false, change: func(n *corev1.Node) {
+			n.ResourceVersion = "2"
+			n.Status.Conditions[0].LastHeartbeatTime = metav1.Now()
+			n.Status.Images = []corev1.ContainerImage{{Names: []string{"k3s"}}}
+		}},
+		{name: "NotReady", want: true, change: func(n *corev1.Node) { n.Status.Conditions[0].Status = corev1.ConditionFalse }},
+		{name: "role label removed", want: true, change: func(n *corev1.Node) { n.Labels = nil }},
+		{name: "unreachable taint", want: true, change: func(n *corev1.Node) {
+			n.Spec.Taints = []corev1.Taint{{Key: corev1.TaintNodeUnreachable, Effect: corev1.TaintEffectNoExecute}}
+		}},
+		{name: "etcd member removal requested", want: true, change: func(n *corev1.Node) { n.Annotations[workload.AnnotationEtcdRemove] = "true" }},
+		{name: "etcd member removed", want: true, change: func(n *corev1.Node) { n.Annotations[workload.AnnotationEtcdRemovedNodeName] = "n1" }},
+		{name: "being deleted", want: true, change: func(n *corev1.Node) { n.DeletionTimestamp = ptr.To(metav1.Now()) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			oldNode, newNode := base(), base()
+			tt.change(newNode)
+			g.Expect(nodeChangedForControlPlane().Update(event.UpdateEvent{ObjectOld: oldNode, ObjectNew: newNode})).To(Equal(tt.want))
+		})
+	}
+	g := NewWithT(t)
+	g.Expect(nodeChangedForControlPlane().Create(event.CreateEvent{Object: base()})).To(BeTrue())
+	g.Expect(nodeChangedForControlPlane().Delete(event.DeleteEvent{Object: base()})).To(BeTrue())
+}
