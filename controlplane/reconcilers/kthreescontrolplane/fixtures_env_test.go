@@ -154,8 +154,42 @@ func (e *envCluster) expectConverged(t *testing.T, ctx context.Context, replicas
 		available := conditions.Get(kcp, controlplanev1.KThreesControlPlaneAvailableCondition)
 		g.Expect(available).ToNot(BeNil())
 		g.Expect(available.Status).To(Equal(metav1.ConditionTrue), available.Message)
+		// CAPI's e2e checks expect a healthy control plane to say nothing more.
+		g.Expect(available.Message).To(BeEmpty())
+		for _, c := range []string{
+			controlplanev1.KThreesControlPlaneMachinesReadyCondition, controlplanev1.KThreesControlPlaneMachinesUpToDateCondition,
+			controlplanev1.KThreesControlPlaneEtcdClusterHealthyCondition, controlplanev1.KThreesControlPlaneControlPlaneComponentsHealthyCondition,
+			controlplanev1.KThreesControlPlaneCertificatesAvailableCondition, controlplanev1.KThreesControlPlaneInitializedCondition,
+		} {
+			cond := conditions.Get(kcp, c)
+			g.Expect(cond).ToNot(BeNil(), c)
+			g.Expect(cond.Status).To(Equal(metav1.ConditionTrue), "%s: %s", c, cond.Message)
+			g.Expect(cond.Message).To(BeEmpty(), c)
+		}
+		for _, c := range []string{controlplanev1.KThreesControlPlaneRollingOutCondition, controlplanev1.KThreesControlPlaneScalingUpCondition,
+			controlplanev1.KThreesControlPlaneScalingDownCondition, controlplanev1.KThreesControlPlaneRemediatingCondition} {
+			g.Expect(conditions.IsFalse(kcp, c)).To(BeTrue(), c)
+		}
 		g.Expect(e.sim.Violations()).To(BeEmpty())
 	}, envEventually, envPoll).Should(Succeed())
+}
+
+// expectQuiet checks that a converged control plane is left alone: neither the control plane nor its Machines
+// are written for a few seconds. A write in every reconcile would trigger the next one (a reconcile storm).
+func (e *envCluster) expectQuiet(t *testing.T, ctx context.Context) {
+	t.Helper()
+	g := NewWithT(t)
+	versions := func(g Gomega) map[string]string {
+		rv := map[string]string{"kcp": e.getKCP(g, ctx).ResourceVersion}
+		for _, m := range e.machines(g, ctx) {
+			rv[m.Name] = m.ResourceVersion
+		}
+		return rv
+	}
+	before := versions(g)
+	g.Consistently(func(g Gomega) {
+		g.Expect(versions(g)).To(Equal(before))
+	}, 3*time.Second, 200*time.Millisecond).Should(Succeed())
 }
 
 // watchMachineCount samples the number of control-plane Machines until ctx ends and returns the maximum seen.

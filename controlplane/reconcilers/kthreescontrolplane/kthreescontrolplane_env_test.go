@@ -50,6 +50,7 @@ func TestEnv_CreateScaleDownDelete(t *testing.T) {
 	e.expectConverged(t, ctx, 3, envVersion)
 	stopSampling()
 	g.Expect(maxProvisioning()).To(Equal(1), "Machines are created one after the other")
+	e.expectQuiet(t, ctx)
 
 	kcp := e.getKCP(g, ctx)
 	kcp.Spec.Replicas = ptr.To(int32(1))
@@ -278,4 +279,40 @@ func TestEnv_SwapFromUpstream(t *testing.T) {
 		}
 		g.Expect(got).To(ConsistOf(names))
 	}, 3*time.Second, envPoll).Should(Succeed())
+}
+
+// TestEnv_InPlacePropagation changes the Machines' metadata and deletion timeouts through the control plane and
+// checks that they reach the existing Machines without replacing any.
+func TestEnv_InPlacePropagation(t *testing.T) {
+	g := NewWithT(t)
+	ctx := t.Context()
+	e := newEnvCluster(t, ctx, 1, func(kcp *controlplanev1.KThreesControlPlane) {
+		kcp.Spec.MachineTemplate.ObjectMeta.Labels = map[string]string{"tier": "edge", "old": "yes"}
+	})
+	startControllers(t, e.sim)
+	e.expectConverged(t, ctx, 1, envVersion)
+	before := e.machines(g, ctx)[0]
+	g.Expect(before.Labels).To(HaveKeyWithValue("old", "yes"))
+
+	kcp := e.getKCP(g, ctx)
+	kcp.Spec.MachineTemplate.ObjectMeta.Labels = map[string]string{"tier": "core"}
+	kcp.Spec.MachineTemplate.ObjectMeta.Annotations = map[string]string{"example.com/owner": "team-a"}
+	kcp.Spec.MachineTemplate.Spec.Deletion.NodeDrainTimeoutSeconds = ptr.To(int32(120))
+	g.Expect(env.Client.Update(ctx, kcp)).To(Succeed())
+
+	g.Eventually(func(g Gomega) {
+		ms := e.machines(g, ctx)
+		g.Expect(ms).To(HaveLen(1))
+		m := ms[0]
+		g.Expect(m.Name).To(Equal(before.Name), "no rollout")
+		g.Expect(m.Labels).To(HaveKeyWithValue("tier", "core"))
+		g.Expect(m.Labels).ToNot(HaveKey("old"))
+		g.Expect(m.Annotations).To(HaveKeyWithValue("example.com/owner", "team-a"))
+		g.Expect(m.Spec.Deletion.NodeDrainTimeoutSeconds).To(Equal(ptr.To(int32(120))))
+		config := &bootstrapv1.KThreesConfig{}
+		g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: m.Namespace, Name: m.Spec.Bootstrap.ConfigRef.Name}, config)).To(Succeed())
+		g.Expect(config.Labels).To(HaveKeyWithValue("tier", "core"))
+		g.Expect(config.Labels).ToNot(HaveKey("old"))
+	}, envEventually, envPoll).Should(Succeed())
+	e.expectConverged(t, ctx, 1, envVersion)
 }
