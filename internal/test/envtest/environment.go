@@ -85,6 +85,10 @@ type Options struct {
 	// register no admission webhooks. Conversion webhooks are still configured.
 	SkipWebhookManifests bool
 
+	// CAPICoreWebhooks also installs CAPI core's admission webhook configurations (defaulting and validation of
+	// Clusters, Machines, MachineDeployments...); the Setup functions must register CAPI's webhooks then.
+	CAPICoreWebhooks bool
+
 	// AttachControlPlaneOutput copies the kube-apiserver and etcd output to stdout/stderr.
 	AttachControlPlaneOutput bool
 }
@@ -167,6 +171,18 @@ func newTestEnv(ctx context.Context, opts Options) (*crenvtest.Environment, *run
 		if webhooks, err = readWebhookManifests(root, manifests); err != nil {
 			return nil, nil, err
 		}
+	}
+	if opts.CAPICoreWebhooks {
+		capiDir, err := capiModuleDir(ctx, root)
+		if err != nil {
+			return nil, nil, err
+		}
+		core, err := readWebhookManifests(capiDir, []string{capiWebhookManifest})
+		if err != nil {
+			return nil, nil, err
+		}
+		webhooks.mutating = append(webhooks.mutating, core.mutating...)
+		webhooks.validating = append(webhooks.validating, core.validating...)
 	}
 	scheme := opts.Scheme
 	if scheme == nil {

@@ -36,6 +36,8 @@ const (
 	capiModule = "sigs.k8s.io/cluster-api"
 	// capiCRDSubdir is where the CAPI core CRDs live inside capiModule.
 	capiCRDSubdir = "core/config/crd/bases"
+	// capiWebhookManifest is the CAPI core admission webhook manifest inside capiModule.
+	capiWebhookManifest = "core/config/webhook/manifests.yaml"
 )
 
 // OurCRDDirs are this repository's CRD directories, relative to the repository root.
@@ -86,6 +88,19 @@ func AssetsDir(ctx context.Context, repoRoot string) (string, error) {
 // CAPICRDDir returns the directory of the CAPI core CRDs in the module cache, located with
 // `go list -m -f {{.Dir}} sigs.k8s.io/cluster-api` run in the repository root.
 func CAPICRDDir(ctx context.Context, repoRoot string) (string, error) {
+	modDir, err := capiModuleDir(ctx, repoRoot)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(modDir, capiCRDSubdir)
+	if _, err := os.Stat(filepath.Join(dir, "cluster.x-k8s.io_clusters.yaml")); err != nil {
+		return "", fmt.Errorf("failed to find the CAPI core CRDs in %s: %w", dir, err)
+	}
+	return dir, nil
+}
+
+// capiModuleDir returns the directory of the CAPI module in the module cache.
+func capiModuleDir(ctx context.Context, repoRoot string) (string, error) {
 	out, err := runIn(ctx, repoRoot, "go", "list", "-m", "-f", "{{.Dir}}", capiModule)
 	if err != nil {
 		return "", fmt.Errorf("failed to locate module %s: %w", capiModule, err)
@@ -94,11 +109,7 @@ func CAPICRDDir(ctx context.Context, repoRoot string) (string, error) {
 	if modDir == "" {
 		return "", fmt.Errorf("module %s is not in the module cache; run go mod download %s", capiModule, capiModule)
 	}
-	dir := filepath.Join(modDir, capiCRDSubdir)
-	if _, err := os.Stat(filepath.Join(dir, "cluster.x-k8s.io_clusters.yaml")); err != nil {
-		return "", fmt.Errorf("failed to find the CAPI core CRDs in %s: %w", dir, err)
-	}
-	return dir, nil
+	return modDir, nil
 }
 
 // existingFiles returns those of the paths relative to root that exist, still relative to root.
