@@ -25,6 +25,10 @@ help: ## Show this help
 run: ## Start a local API server with the providers' CRDs and webhooks, apply upstream-shaped sample objects and show them in every API version (ARGS=--once exits after the check)
 	go run ./hack/tools/run-local $(ARGS)
 
+.PHONY: demo
+demo: ## Run the providers locally on simulated K3s infrastructure: create a 3+2 K3s cluster, show it, keep running (ARGS=--once exits after success)
+	KUBEBUILDER_ASSETS="$$(bash hack/envtest-assets.sh)" go run ./hack/tools/demo $(ARGS)
+
 .PHONY: envtest-assets
 envtest-assets: ## Build (or reuse) kube-apiserver and etcd for envtest and print their directory (usable as KUBEBUILDER_ASSETS)
 	@bash hack/envtest-assets.sh
@@ -40,7 +44,7 @@ generate-mocks: ## Generate go.uber.org/mock mocks (go:generate directives under
 
 .PHONY: generate-go-deepcopy
 generate-go-deepcopy: ## Generate deepcopy functions
-	$(CONTROLLER_GEN) object:headerFile=$(BOILERPLATE) paths=./bootstrap/api/... paths=./controlplane/api/...
+	$(CONTROLLER_GEN) object:headerFile=$(BOILERPLATE) paths=./bootstrap/api/... paths=./controlplane/api/... paths=./test/infrastructure/k3ssim/api/...
 
 .PHONY: generate-go-conversions
 generate-go-conversions: ## Generate conversion functions of the v1beta1/v1beta2 spokes
@@ -59,6 +63,7 @@ generate-manifests: ## Generate CRDs, webhook manifests and RBAC roles
 	$(CONTROLLER_GEN) crd paths=./controlplane/api/... output:crd:dir=./controlplane/config/crd/bases
 	$(CONTROLLER_GEN) webhook paths=./controlplane/webhooks/... output:webhook:dir=./controlplane/config/webhook
 	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./controlplane/reconcilers/... output:rbac:dir=./controlplane/config/rbac
+	$(CONTROLLER_GEN) crd paths=./test/infrastructure/k3ssim/api/... output:crd:dir=./test/infrastructure/k3ssim/config/crd/bases
 
 ##@ Verify
 
@@ -67,8 +72,8 @@ verify: verify-modules verify-gen lint ## Fail when modules are untidy, generate
 
 .PHONY: verify-gen
 verify-gen: generate ## Fail when generated files differ from the committed ones
-	@if [[ -n "$$(git status --porcelain -- bootstrap controlplane pkg)" ]]; then \
-		git status --porcelain -- bootstrap controlplane pkg; git diff --stat -- bootstrap controlplane pkg; \
+	@if [[ -n "$$(git status --porcelain -- bootstrap controlplane pkg test/infrastructure)" ]]; then \
+		git status --porcelain -- bootstrap controlplane pkg test/infrastructure; git diff --stat -- bootstrap controlplane pkg test/infrastructure; \
 		echo "generated files are stale: run 'make generate' and commit the result"; exit 1; fi
 
 .PHONY: verify-modules
@@ -77,9 +82,11 @@ verify-modules: ## Fail when go.mod/go.sum are not tidy
 	cd hack/gotools && go mod tidy -diff
 
 .PHONY: lint
-lint: ## Run go vet and golangci-lint
+lint: ## Run go vet and golangci-lint (also on the e2e suite, build tag e2e)
 	go vet ./...
+	go vet -tags e2e ./test/e2e/...
 	$(GOLANGCI_LINT) run ./...
+	$(GOLANGCI_LINT) run --build-tags e2e ./test/e2e/...
 
 ##@ Test
 
@@ -92,3 +99,17 @@ test: ## Run unit, fuzz round-trip and envtest tests (builds the envtest binarie
 	@mkdir -p out
 	KUBEBUILDER_ASSETS="$$(bash hack/envtest-assets.sh)" go test ./... -coverprofile=out/cover.out $(TEST_ARGS)
 	@bash hack/coverage.sh out/cover.out
+
+E2E_ARGS ?=
+GINKGO_FOCUS ?=
+
+.PHONY: test-e2e-sim
+test-e2e-sim: ## Run the e2e suite on simulated K3s infrastructure, all in process (no Docker)
+	KUBEBUILDER_ASSETS="$$(bash hack/envtest-assets.sh)" go test -tags e2e ./test/e2e/ -count=1 -timeout 45m -v \
+		-args -e2e.backend=sim -e2e.artifacts-folder=$(CURDIR)/_artifacts/e2e-sim -ginkgo.focus="$(GINKGO_FOCUS)" -ginkgo.v $(E2E_ARGS)
+
+.PHONY: test-e2e
+test-e2e: ## Run the e2e suite on kind + CAPD with real K3s (needs a Docker engine and the provider images)
+	go test -tags e2e ./test/e2e/ -count=1 -timeout 2h -v \
+		-args -e2e.backend=docker -e2e.config=$(CURDIR)/test/e2e/config/docker.yaml \
+		-e2e.artifacts-folder=$(CURDIR)/_artifacts/e2e-docker -ginkgo.focus="$(GINKGO_FOCUS)" -ginkgo.v $(E2E_ARGS)

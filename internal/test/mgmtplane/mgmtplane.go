@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/go-logr/logr"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -39,7 +40,6 @@ import (
 	runtimev1alpha1 "sigs.k8s.io/cluster-api/api/runtime/v1alpha1"
 	runtimev1 "sigs.k8s.io/cluster-api/api/runtime/v1beta2"
 	"sigs.k8s.io/cluster-api/controllers/clustercache"
-	"sigs.k8s.io/cluster-api/controllers/remote"
 	"sigs.k8s.io/cluster-api/core/reconcilers/cluster"
 	"sigs.k8s.io/cluster-api/core/reconcilers/clusterclass"
 	"sigs.k8s.io/cluster-api/core/reconcilers/machine"
@@ -49,6 +49,7 @@ import (
 	topologycluster "sigs.k8s.io/cluster-api/core/reconcilers/topology/cluster"
 	topologymachinedeployment "sigs.k8s.io/cluster-api/core/reconcilers/topology/machinedeployment"
 	topologymachineset "sigs.k8s.io/cluster-api/core/reconcilers/topology/machineset"
+	coresetup "sigs.k8s.io/cluster-api/core/setup"
 	coreadmission "sigs.k8s.io/cluster-api/core/webhooks/admission"
 	"sigs.k8s.io/cluster-api/feature"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -78,7 +79,12 @@ type Options struct {
 	Concurrency int
 	// EtcdRemovalTimeout is the etcd hook controller's --etcd-member-removal-timeout; defaults to 5m.
 	EtcdRemovalTimeout time.Duration
+	// Logger receives the controllers' logs; defaults to errors on stderr.
+	Logger *logr.Logger
 }
+
+// connectionRetryInterval is how soon the ClusterCache retries a failed connection to a workload cluster.
+const connectionRetryInterval = 2 * time.Second
 
 // Plane is a running management plane.
 type Plane struct {
@@ -113,14 +119,19 @@ func Start(ctx context.Context, opts Options) (*Plane, error) {
 		// The manager's Start context: controllers and the ClusterCache run until the plane stops.
 		setupCtx := context.Background()
 		apiconversion.SetAPIVersionGetter(contract.APIVersionGetter(mgr.GetAPIReader()))
+		// One ClusterCache serves CAPI core and our providers, configured as CAPI core configures its own.
 		clusterCache, err := clustercache.SetupWithManager(setupCtx, mgr, clustercache.Options{
 			SecretClient: mgr.GetClient(),
-			Client: clustercache.ClientOptions{
-				UserAgent: remote.DefaultClusterAPIUserAgent("cluster-api-k3s-mgmtplane"),
-			},
+			Cache:        coresetup.ClusterCacheCacheOptions(),
+			Client:       coresetup.ClusterCacheClientOptions("cluster-api-k3s-mgmtplane", 20, 30),
 		}, concurrency)
 		if err != nil {
 			return fmt.Errorf("failed to set up the ClusterCache: %w", err)
+		}
+		// A workload API server starts a moment after its cluster's kubeconfig exists; CAPI's 30s retry after a
+		// failed first connection would dominate every test's time (CAPI offers this setter for tests).
+		if c, ok := clusterCache.(interface{ SetConnectionCreationRetryInterval(time.Duration) }); ok {
+			c.SetConnectionCreationRetryInterval(connectionRetryInterval)
 		}
 		steps := []func() error{
 			func() error { return setupCAPIWebhooks(mgr, clusterCache) },
@@ -142,6 +153,7 @@ func Start(ctx context.Context, opts Options) (*Plane, error) {
 		Scheme:           scheme,
 		CRDs:             opts.InfrastructureCRDs,
 		CAPICoreWebhooks: true,
+		Logger:           opts.Logger,
 		Setup:            []func(ctrl.Manager) error{setup},
 		ManagerOptions: func(o *ctrl.Options) {
 			o.Client.Cache = &client.CacheOptions{Unstructured: true}

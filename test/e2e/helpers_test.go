@@ -1,0 +1,160 @@
+//go:build e2e
+
+/*
+Copyright 2026 The cluster-api-k3s Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/utils/ptr"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/cluster-api/test/framework"
+	"sigs.k8s.io/cluster-api/test/framework/clusterctl"
+	"sigs.k8s.io/cluster-api/util"
+	"sigs.k8s.io/cluster-api/util/conditions"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
+)
+
+// Waits of the suite; generous for real infrastructure, quick on the simulator.
+var (
+	waitCluster      = []any{10 * time.Minute, 2 * time.Second}
+	waitControlPlane = []any{20 * time.Minute, 2 * time.Second}
+	waitWorkers      = []any{20 * time.Minute, 2 * time.Second}
+	waitDelete       = []any{10 * time.Minute, 2 * time.Second}
+)
+
+// clusterSpec is one cluster a spec creates.
+type clusterSpec struct {
+	flavor            string
+	controlPlaneCount int
+	workerCount       int
+	version           string
+	extraVars         map[string]string
+}
+
+// createCluster renders the flavor into a new namespace, applies it and waits until the control plane and the
+// workers are up, with K3s-aware waiters (CAPI's default waiters expect a KubeadmControlPlane).
+func createCluster(ctx context.Context, spec clusterSpec) (*corev1.Namespace, *clusterctl.ApplyCustomClusterTemplateAndWaitResult) {
+	p := e2eBackend.proxy()
+	name := "k3s-" + util.RandomString(6)
+	ns := framework.CreateNamespace(ctx, framework.CreateNamespaceInput{Creator: p.GetClient(), Name: name})
+	vars := map[string]string{
+		"CLUSTER_NAME":                name,
+		"NAMESPACE":                   ns.Name,
+		"KUBERNETES_VERSION":          spec.version,
+		"CONTROL_PLANE_MACHINE_COUNT": fmt.Sprint(spec.controlPlaneCount),
+		"WORKER_MACHINE_COUNT":        fmt.Sprint(spec.workerCount),
+	}
+	for k, v := range spec.extraVars {
+		vars[k] = v
+	}
+	yaml, err := e2eBackend.clusterTemplate(spec.flavor, vars)
+	Expect(err).ToNot(HaveOccurred())
+
+	result := &clusterctl.ApplyCustomClusterTemplateAndWaitResult{}
+	clusterctl.ApplyCustomClusterTemplateAndWait(ctx, clusterctl.ApplyCustomClusterTemplateAndWaitInput{
+		ClusterProxy:                 p,
+		CustomTemplateYAML:           yaml,
+		ClusterName:                  name,
+		Namespace:                    ns.Name,
+		Flavor:                       spec.flavor,
+		WaitForClusterIntervals:      waitCluster,
+		WaitForControlPlaneIntervals: waitControlPlane,
+		WaitForMachineDeployments:    waitWorkers,
+		ControlPlaneWaiters: clusterctl.ControlPlaneWaiters{
+			WaitForControlPlaneInitialized:   waitForControlPlaneInitialized,
+			WaitForControlPlaneMachinesReady: waitForControlPlaneReady,
+		},
+	}, result)
+	return ns, result
+}
+
+// controlPlaneOf returns the KThreesControlPlane of the cluster.
+func controlPlaneOf(ctx context.Context, c client.Client, cluster *clusterv1.Cluster) *controlplanev1.KThreesControlPlane {
+	kcp := &controlplanev1.KThreesControlPlane{}
+	Expect(c.Get(ctx, client.ObjectKey{Namespace: cluster.Namespace, Name: cluster.Spec.ControlPlaneRef.Name}, kcp)).To(Succeed())
+	return kcp
+}
+
+// waitForControlPlaneInitialized waits for status.initialization.controlPlaneInitialized of the KThreesControlPlane.
+func waitForControlPlaneInitialized(ctx context.Context, input clusterctl.ApplyCustomClusterTemplateAndWaitInput, result *clusterctl.ApplyCustomClusterTemplateAndWaitResult) {
+	Eventually(func(g Gomega) {
+		cluster := &clusterv1.Cluster{}
+		g.Expect(input.ClusterProxy.GetClient().Get(ctx, client.ObjectKeyFromObject(result.Cluster), cluster)).To(Succeed())
+		g.Expect(cluster.Spec.ControlPlaneRef.IsDefined()).To(BeTrue())
+		kcp := &controlplanev1.KThreesControlPlane{}
+		g.Expect(input.ClusterProxy.GetClient().Get(ctx, client.ObjectKey{Namespace: cluster.Namespace, Name: cluster.Spec.ControlPlaneRef.Name}, kcp)).To(Succeed())
+		g.Expect(ptr.Deref(kcp.Status.Initialization.ControlPlaneInitialized, false)).To(BeTrue(), "control plane initialized")
+	}, input.WaitForControlPlaneIntervals...).Should(Succeed())
+}
+
+// waitForControlPlaneReady waits until every control-plane replica is ready and up to date.
+func waitForControlPlaneReady(ctx context.Context, input clusterctl.ApplyCustomClusterTemplateAndWaitInput, result *clusterctl.ApplyCustomClusterTemplateAndWaitResult) {
+	waitForControlPlaneReplicas(ctx, input.ClusterProxy.GetClient(), result.Cluster, input.WaitForControlPlaneIntervals...)
+}
+
+// waitForControlPlaneReplicas waits until the KThreesControlPlane has spec.replicas ready, up-to-date Machines and
+// no others, and reports Available.
+func waitForControlPlaneReplicas(ctx context.Context, c client.Client, cluster *clusterv1.Cluster, intervals ...any) {
+	Eventually(func(g Gomega) {
+		kcp := &controlplanev1.KThreesControlPlane{}
+		g.Expect(c.Get(ctx, client.ObjectKey{Namespace: cluster.Namespace, Name: cluster.Spec.ControlPlaneRef.Name}, kcp)).To(Succeed())
+		want := ptr.Deref(kcp.Spec.Replicas, 1)
+		g.Expect(kcp.Status.ObservedGeneration).To(Equal(kcp.Generation))
+		g.Expect(ptr.Deref(kcp.Status.Replicas, 0)).To(Equal(want), "replicas")
+		g.Expect(ptr.Deref(kcp.Status.ReadyReplicas, 0)).To(Equal(want), "ready replicas")
+		g.Expect(ptr.Deref(kcp.Status.UpToDateReplicas, 0)).To(Equal(want), "up-to-date replicas")
+		g.Expect(conditions.IsTrue(kcp, controlplanev1.KThreesControlPlaneAvailableCondition)).To(BeTrue(), "Available")
+	}, intervals...).Should(Succeed())
+}
+
+// verifyClusterHealthy checks what CAPI's e2e expects at the end of a spec: the Cluster Available and every Machine
+// Ready, both with empty messages.
+func verifyClusterHealthy(ctx context.Context, cluster *clusterv1.Cluster) {
+	c := e2eBackend.proxy().GetClient()
+	framework.VerifyClusterAvailable(ctx, framework.VerifyClusterAvailableInput{Getter: c, Name: cluster.Name, Namespace: cluster.Namespace})
+	framework.VerifyMachinesReady(ctx, framework.VerifyMachinesReadyInput{Lister: c, Name: cluster.Name, Namespace: cluster.Namespace})
+}
+
+// deleteCluster deletes the cluster and its namespace and waits for them to go.
+func deleteCluster(ctx context.Context, ns *corev1.Namespace, cluster *clusterv1.Cluster) {
+	if *skipCleanup || cluster == nil {
+		return
+	}
+	By("Deleting cluster " + cluster.Name)
+	p := e2eBackend.proxy()
+	// framework.DeleteClusterAndWait and WaitForClusterDeleted need a clusterctl configuration, which the simulated
+	// backend has not, and reject every Cluster with this Gomega version (BeEmpty on a pointer).
+	framework.DeleteCluster(ctx, framework.DeleteClusterInput{Deleter: p.GetClient(), Cluster: cluster})
+	Eventually(func(g Gomega) {
+		err := p.GetClient().Get(ctx, client.ObjectKeyFromObject(cluster), &clusterv1.Cluster{})
+		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "Cluster %s deleted", cluster.Name)
+		machines := &clusterv1.MachineList{}
+		g.Expect(p.GetClient().List(ctx, machines, client.InNamespace(cluster.Namespace))).To(Succeed())
+		g.Expect(machines.Items).To(BeEmpty(), "Machines left after the Cluster was deleted")
+	}, waitDelete...).Should(Succeed())
+	framework.DeleteNamespace(ctx, framework.DeleteNamespaceInput{Deleter: p.GetClient(), Name: ns.Name})
+}
