@@ -109,4 +109,3 @@ func (b *dockerBackend) teardown(ctx context.Context) {
 		b.clusterProvider.Dispose(ctx)
 	}
 }
-

@@ -30,8 +30,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/cluster-api/test/framework"
+	ctrl "sigs.k8s.io/controller-runtime"
 )
 
 var (

@@ -105,7 +105,7 @@ func expectEtcdMembersMatchMachines(ctx SpecContext, cluster *clusterv1.Cluster)
 		g.Expect(err).ToNot(HaveOccurred())
 		etcdClient, err := generator.ForFirstAvailableNode(ctx, nodes)
 		g.Expect(err).ToNot(HaveOccurred())
-		defer etcdClient.Close()
+		defer func() { _ = etcdClient.Close() }()
 		members, err := etcdClient.Members(ctx)
 		g.Expect(err).ToNot(HaveOccurred())
 		var memberNodes []string

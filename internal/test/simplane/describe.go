@@ -34,13 +34,15 @@ func Describe(ctx context.Context, c client.Client, namespace, name string, w io
 	if err != nil {
 		return fmt.Errorf("failed to discover cluster %s/%s: %w", namespace, name, err)
 	}
-	fmt.Fprintf(w, "%-60s %-7s %-28s %s\n", "NAME", "READY", "REASON", "MESSAGE")
-	describeNode(w, objectTree, objectTree.GetRoot(), "", "")
-	return nil
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-60s %-7s %-28s %s\n", "NAME", "READY", "REASON", "MESSAGE")
+	describeNode(&b, objectTree, objectTree.GetRoot(), "", "")
+	_, err = io.WriteString(w, b.String())
+	return err
 }
 
 // describeNode writes obj and, indented, its children.
-func describeNode(w io.Writer, objectTree *tree.ObjectTree, obj client.Object, prefix, childPrefix string) {
+func describeNode(w *strings.Builder, objectTree *tree.ObjectTree, obj client.Object, prefix, childPrefix string) {
 	name := prefix + objectLabel(obj)
 	status, reason, message := "", "", ""
 	if cond := conditionOf(obj); cond != nil {
