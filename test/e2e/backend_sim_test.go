@@ -22,6 +22,7 @@ import (
 	"context"
 	"path/filepath"
 
+	"github.com/go-logr/logr"
 	. "github.com/onsi/gomega"
 	"sigs.k8s.io/cluster-api/test/framework"
 
@@ -37,8 +38,8 @@ type simBackend struct {
 	clusterProxy framework.ClusterProxy
 }
 
-func newSimBackend(ctx context.Context, artifacts string) backend {
-	plane, err := simplane.Start(ctx, mgmtplane.Options{})
+func newSimBackend(ctx context.Context, artifacts string, logger *logr.Logger) backend {
+	plane, err := simplane.Start(ctx, mgmtplane.Options{Logger: logger})
 	Expect(err).ToNot(HaveOccurred(), "starting the management plane")
 	kubeconfigPath := filepath.Join(artifacts, "management.kubeconfig")
 	Expect(plane.WriteKubeconfig(kubeconfigPath)).To(Succeed())

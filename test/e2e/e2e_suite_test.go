@@ -24,9 +24,15 @@ package e2e
 import (
 	"context"
 	"flag"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/onsi/ginkgo/v2/types"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -58,9 +64,18 @@ type backend interface {
 
 func TestE2E(t *testing.T) {
 	RegisterFailHandler(Fail)
-	ctrl.SetLogger(GinkgoLogr)
 	RunSpecs(t, "cluster-api-k3s e2e ("+*backendName+")")
 }
+
+// The wall time of every spec, for the CI log.
+var _ = ReportAfterSuite("spec durations", func(report Report) {
+	for _, spec := range report.SpecReports {
+		if spec.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		fmt.Printf("e2e: %-8s %7s  %s\n", spec.State, spec.RunTime.Round(time.Second), spec.FullText())
+	}
+})
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	Expect(os.MkdirAll(*artifactsFolder, 0o750)).To(Succeed())
@@ -68,7 +83,13 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	Expect(err).ToNot(HaveOccurred())
 	switch *backendName {
 	case "sim":
-		e2eBackend = newSimBackend(ctx, folder)
+		// The controllers run in this process; their logs go to a file next to the other artifacts.
+		logFile, err := os.Create(filepath.Join(folder, "controllers.log"))
+		Expect(err).ToNot(HaveOccurred())
+		DeferCleanup(logFile.Close)
+		logger := logr.FromSlogHandler(slog.NewTextHandler(logFile, nil))
+		ctrl.SetLogger(logger)
+		e2eBackend = newSimBackend(ctx, folder, &logger)
 	case "docker":
 		e2eBackend = newDockerBackend(ctx, folder, *e2eConfigPath)
 	default:

@@ -27,6 +27,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/test/framework"
@@ -158,3 +159,9 @@ func deleteCluster(ctx context.Context, ns *corev1.Namespace, cluster *clusterv1
 	}, waitDelete...).Should(Succeed())
 	framework.DeleteNamespace(ctx, framework.DeleteNamespaceInput{Deleter: p.GetClient(), Name: ns.Name})
 }
+
+// The simulator's machine kinds, used by specs that turn its knobs.
+var (
+	infraTemplateGVK = schema.GroupVersionKind{Group: "infrastructure.cluster.x-k8s.io", Version: "v1beta1", Kind: "K3sSimMachineTemplate"}
+	infraMachineGVK  = schema.GroupVersionKind{Group: "infrastructure.cluster.x-k8s.io", Version: "v1beta1", Kind: "K3sSimMachine"}
+)
