@@ -65,7 +65,8 @@ func describeNode(w *strings.Builder, objectTree *tree.ObjectTree, obj client.Ob
 // objectLabel is Kind/name, or the group's name for objects the tree groups.
 func objectLabel(obj client.Object) string {
 	if tree.IsVirtualObject(obj) {
-		return tree.GetMetaName(obj)
+		// Grouping nodes such as "Workers".
+		return obj.GetName()
 	}
 	if tree.IsGroupObject(obj) {
 		return fmt.Sprintf("%s (%s)", tree.GetMetaName(obj), tree.GetGroupItems(obj))
