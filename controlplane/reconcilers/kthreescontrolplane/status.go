@@ -18,14 +18,12 @@ package kthreescontrolplane
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
@@ -200,13 +198,6 @@ func setControlPlaneInitialized(ctx context.Context, cp *controlPlane) error {
 	return fmt.Errorf("failed to check whether the control plane is initialized: %w", err)
 }
 
-// lastRemediationRecord is the JSON of the remediation-for annotation, in upstream's shape.
-type lastRemediationRecord struct {
-	Machine    string      `json:"machine"`
-	Timestamp  metav1.Time `json:"timestamp"`
-	RetryCount int32       `json:"retryCount"`
-}
-
 // setLastRemediation reports the remediation in progress (the control plane's remediation-in-progress annotation,
 // between deleting a Machine and creating its replacement) or else the newest one recorded on the Machines, like
 // upstream's; without one the field is kept. Annotations that cannot be read are skipped: they are user-editable
@@ -227,18 +218,18 @@ func setLastRemediation(ctx context.Context, cp *controlPlane) {
 	cp.KCP.Status.LastRemediation = controlplanev1.LastRemediationStatus{
 		Machine:    newest.Machine,
 		Time:       newest.Timestamp,
-		RetryCount: ptr.To(newest.RetryCount),
+		RetryCount: ptr.To(int32(newest.RetryCount)),
 	}
 }
 
 // readRemediationRecord reads the remediation JSON in annotation of obj; nil when absent or unreadable.
-func readRemediationRecord(ctx context.Context, obj client.Object, annotation string) *lastRemediationRecord {
+func readRemediationRecord(ctx context.Context, obj client.Object, annotation string) *remediationRecord {
 	value, ok := obj.GetAnnotations()[annotation]
 	if !ok {
 		return nil
 	}
-	record := &lastRemediationRecord{}
-	if err := json.Unmarshal([]byte(value), record); err != nil || record.Machine == "" {
+	record, err := parseRemediationRecord(value)
+	if err != nil || record.Machine == "" {
 		ctrl.LoggerFrom(ctx).Info("Ignoring an unreadable remediation annotation", "object", klog.KObj(obj), "annotation", annotation)
 		return nil
 	}
