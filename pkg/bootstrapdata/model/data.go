@@ -40,8 +40,9 @@ type File struct {
 	Content string
 }
 
-// Data is everything a node needs to bootstrap: files, written in order, then commands, run in order by one
-// POSIX shell each (cloud-init runcmd semantics: a failing command does not stop the next one).
+// Data is everything a node needs to bootstrap: files, written in order, then commands, run in order in one POSIX
+// shell script (cloud-init runcmd and the Ignition bootstrap script alike: a failing command does not stop the next
+// one, and an exported variable stays set for the commands after it).
 type Data struct {
 	// Files are written in this order; when two files share a path the later one wins.
 	Files []File
