@@ -29,6 +29,19 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
+// ClusterConnector opens etcd clients for workload clusters; *Connector implements it. Reconcilers depend on the
+// interface so tests can connect them to fakes.
+type ClusterConnector interface {
+	// ForCluster returns a ClientGenerator for a workload cluster; see Connector.ForCluster.
+	ForCluster(cluster client.ObjectKey, restConfig *rest.Config, reader client.Reader, ca certs.KeyPair) (ClientGenerator, error)
+	// Invalidate drops what is cached for the cluster after a failure.
+	Invalidate(cluster client.ObjectKey)
+	// Forget drops the cluster for good.
+	Forget(cluster client.ObjectKey)
+}
+
+var _ ClusterConnector = &Connector{}
+
 // clientCertRenewBefore is how long before its expiry a cached client certificate is replaced.
 const clientCertRenewBefore = time.Hour
 

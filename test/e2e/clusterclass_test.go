@@ -21,26 +21,16 @@ package e2e
 import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
-	"sigs.k8s.io/cluster-api/test/framework/clusterctl"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 var _ = Describe("ClusterClass", func() {
-	var (
-		ns     *corev1.Namespace
-		result *clusterctl.ApplyCustomClusterTemplateAndWaitResult
-	)
-	AfterEach(func(ctx SpecContext) {
-		if result != nil {
-			deleteCluster(ctx, ns, result.Cluster)
-		}
-	})
+	created := deletedAfterEach()
 
 	It("creates a cluster from a ClusterClass with a KThreesControlPlaneTemplate and upgrades it through the topology", func(ctx SpecContext) {
 		from, to := e2eBackend.k3sVersions()
-		ns, result = createCluster(ctx, clusterSpec{flavor: "topology", controlPlaneCount: 3, workerCount: 1, version: from})
+		ns, result := created.create(ctx, clusterSpec{flavor: "topology", controlPlaneCount: 3, workerCount: 1, version: from})
 		verifyClusterHealthy(ctx, result.Cluster)
 
 		By("Upgrading the topology to " + to)

@@ -93,6 +93,31 @@ func createCluster(ctx context.Context, spec clusterSpec) (*corev1.Namespace, *c
 	return ns, result
 }
 
+// createdCluster is the cluster a spec created, deleted after the spec (see deletedAfterEach).
+type createdCluster struct {
+	ns     *corev1.Namespace
+	result *clusterctl.ApplyCustomClusterTemplateAndWaitResult
+}
+
+// deletedAfterEach registers, in the enclosing container, an AfterEach that deletes the cluster each spec created
+// with the returned createdCluster.
+func deletedAfterEach() *createdCluster {
+	created := &createdCluster{}
+	AfterEach(func(ctx SpecContext) {
+		if created.result != nil {
+			deleteCluster(ctx, created.ns, created.result.Cluster)
+			created.ns, created.result = nil, nil
+		}
+	})
+	return created
+}
+
+// create creates a cluster like createCluster and remembers it for deletion.
+func (c *createdCluster) create(ctx context.Context, spec clusterSpec) (*corev1.Namespace, *clusterctl.ApplyCustomClusterTemplateAndWaitResult) {
+	c.ns, c.result = createCluster(ctx, spec)
+	return c.ns, c.result
+}
+
 // controlPlaneOf returns the KThreesControlPlane of the cluster.
 func controlPlaneOf(ctx context.Context, c client.Client, cluster *clusterv1.Cluster) *controlplanev1.KThreesControlPlane {
 	kcp := &controlplanev1.KThreesControlPlane{}

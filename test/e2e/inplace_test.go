@@ -23,27 +23,17 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
-	"sigs.k8s.io/cluster-api/test/framework/clusterctl"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 var _ = Describe("In-place propagation", func() {
-	var (
-		ns     *corev1.Namespace
-		result *clusterctl.ApplyCustomClusterTemplateAndWaitResult
-	)
-	AfterEach(func(ctx SpecContext) {
-		if result != nil {
-			deleteCluster(ctx, ns, result.Cluster)
-		}
-	})
+	created := deletedAfterEach()
 
 	It("propagates Machine labels, annotations and deletion timeouts without replacing Machines", func(ctx SpecContext) {
 		from, _ := e2eBackend.k3sVersions()
-		ns, result = createCluster(ctx, clusterSpec{controlPlaneCount: 3, workerCount: 0, version: from})
+		ns, result := created.create(ctx, clusterSpec{controlPlaneCount: 3, workerCount: 0, version: from})
 		c := e2eBackend.proxy().GetClient()
 		before := controlPlaneMachineNames(ctx, c, result.Cluster)
 

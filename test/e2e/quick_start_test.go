@@ -25,49 +25,31 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
-	"sigs.k8s.io/cluster-api/test/framework/clusterctl"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/k3s-io/cluster-api-k3s/pkg/etcd"
 )
 
 var _ = Describe("Quick start", func() {
-	var (
-		ns     *corev1.Namespace
-		result *clusterctl.ApplyCustomClusterTemplateAndWaitResult
-	)
-	AfterEach(func(ctx SpecContext) {
-		if result != nil {
-			deleteCluster(ctx, ns, result.Cluster)
-		}
-	})
+	created := deletedAfterEach()
 
 	It("creates a cluster with one control-plane Machine and one worker, then deletes it", func(ctx SpecContext) {
 		from, _ := e2eBackend.k3sVersions()
 		start := time.Now()
-		ns, result = createCluster(ctx, clusterSpec{controlPlaneCount: 1, workerCount: 1, version: from})
+		_, result := created.create(ctx, clusterSpec{controlPlaneCount: 1, workerCount: 1, version: from})
 		verifyClusterHealthy(ctx, result.Cluster)
 		GinkgoWriter.Printf("cluster %s Available after %s\n", result.Cluster.Name, time.Since(start).Round(time.Second))
 	})
 })
 
 var _ = Describe("Control-plane scaling", func() {
-	var (
-		ns     *corev1.Namespace
-		result *clusterctl.ApplyCustomClusterTemplateAndWaitResult
-	)
-	AfterEach(func(ctx SpecContext) {
-		if result != nil {
-			deleteCluster(ctx, ns, result.Cluster)
-		}
-	})
+	created := deletedAfterEach()
 
 	It("scales the control plane 1 → 3 → 1 with one etcd member per Machine at each step", func(ctx SpecContext) {
 		from, _ := e2eBackend.k3sVersions()
-		ns, result = createCluster(ctx, clusterSpec{controlPlaneCount: 1, workerCount: 0, version: from})
+		_, result := created.create(ctx, clusterSpec{controlPlaneCount: 1, workerCount: 0, version: from})
 		c := e2eBackend.proxy().GetClient()
 		expectEtcdMembersMatchMachines(ctx, result.Cluster)
 

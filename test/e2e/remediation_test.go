@@ -28,27 +28,18 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
-	"sigs.k8s.io/cluster-api/test/framework/clusterctl"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 var _ = Describe("Control-plane remediation", func() {
-	var (
-		ns     *corev1.Namespace
-		result *clusterctl.ApplyCustomClusterTemplateAndWaitResult
-	)
-	AfterEach(func(ctx SpecContext) {
-		if result != nil {
-			deleteCluster(ctx, ns, result.Cluster)
-		}
-	})
+	created := deletedAfterEach()
 
 	It("replaces a control-plane Machine that never boots", func(ctx SpecContext) {
 		if *backendName != "sim" {
 			Skip("needs the simulator's neverBoot knob")
 		}
 		from, _ := e2eBackend.k3sVersions()
-		ns, result = createCluster(ctx, clusterSpec{controlPlaneCount: 1, workerCount: 0, version: from})
+		ns, result := created.create(ctx, clusterSpec{controlPlaneCount: 1, workerCount: 0, version: from})
 		c := e2eBackend.proxy().GetClient()
 
 		By("Watching control-plane Machines with a MachineHealthCheck")

@@ -25,31 +25,21 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
-	"sigs.k8s.io/cluster-api/test/framework/clusterctl"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 )
 
 var _ = Describe("K3s version upgrade", func() {
-	var (
-		ns     *corev1.Namespace
-		result *clusterctl.ApplyCustomClusterTemplateAndWaitResult
-	)
-	AfterEach(func(ctx SpecContext) {
-		if result != nil {
-			deleteCluster(ctx, ns, result.Cluster)
-		}
-	})
+	created := deletedAfterEach()
 
 	DescribeTable("rolls out the control plane and the workers",
 		func(ctx SpecContext, maxSurge int32, maxMachines int) {
 			from, to := e2eBackend.k3sVersions()
-			ns, result = createCluster(ctx, clusterSpec{controlPlaneCount: 3, workerCount: 1, version: from})
+			ns, result := created.create(ctx, clusterSpec{controlPlaneCount: 3, workerCount: 1, version: from})
 			c := e2eBackend.proxy().GetClient()
 			kcp := controlPlaneOf(ctx, c, result.Cluster)
 			before := controlPlaneMachineNames(ctx, c, result.Cluster)

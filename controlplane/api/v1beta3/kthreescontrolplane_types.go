@@ -43,6 +43,13 @@ const (
 	// unhealthy Machine and creating its replacement.
 	RemediationInProgressAnnotation = "controlplane.cluster.x-k8s.io/remediation-in-progress"
 
+	// EtcdRemovalHookAnnotation is the pre-terminate hook on control-plane Machines that holds a Machine's deletion,
+	// after drain and volume detach, until its etcd member is removed. Key and value are upstream's, so Machines
+	// deleted while controllers are swapped in either direction are finished by whichever runs.
+	EtcdRemovalHookAnnotation = clusterv1.PreTerminateDeleteHookAnnotationPrefix
+	// EtcdRemovalHookValue is the value of EtcdRemovalHookAnnotation.
+	EtcdRemovalHookValue = "k3s"
+
 	// RemediationForAnnotation on a replacement Machine links it, as JSON, to the Machine it replaces.
 	RemediationForAnnotation = "controlplane.cluster.x-k8s.io/remediation-for"
 

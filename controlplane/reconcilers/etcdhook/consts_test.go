@@ -14,29 +14,19 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// The external test package may import kthreescontrolplane even if that package one day imports this one.
-package etcdhook_test
+package etcdhook
 
 import (
 	"testing"
 
 	. "github.com/onsi/gomega"
 
-	"github.com/k3s-io/cluster-api-k3s/controlplane/reconcilers/etcdhook"
-	"github.com/k3s-io/cluster-api-k3s/controlplane/reconcilers/kthreescontrolplane"
+	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 )
 
-// The hook the KThreesControlPlane controller puts on Machines is the one this controller finishes.
-func TestHookConstantsMatchTheControlPlaneController(t *testing.T) {
+// The hook is upstream's key and value, so a controller swap in either direction finishes Machines being deleted.
+func TestHookIsUpstreams(t *testing.T) {
 	g := NewWithT(t)
-	g.Expect(etcdhook.EtcdRemovalHookAnnotation).To(Equal(kthreescontrolplane.EtcdRemovalHookAnnotation))
-	g.Expect(etcdhook.EtcdRemovalHookValue).To(Equal(kthreescontrolplane.EtcdRemovalHookValue))
-	g.Expect(etcdhook.EtcdRemovalHookAnnotation).To(Equal("pre-terminate.delete.hook.machine.cluster.x-k8s.io"))
-	g.Expect(etcdhook.EtcdRemovalHookValue).To(Equal("k3s"))
+	g.Expect(controlplanev1.EtcdRemovalHookAnnotation).To(Equal("pre-terminate.delete.hook.machine.cluster.x-k8s.io"))
+	g.Expect(controlplanev1.EtcdRemovalHookValue).To(Equal("k3s"))
 }
-
-// One connector serves both controllers: the interfaces have the same method set.
-var (
-	_ etcdhook.EtcdConnector            = kthreescontrolplane.EtcdConnector(nil)
-	_ kthreescontrolplane.EtcdConnector = etcdhook.EtcdConnector(nil)
-)

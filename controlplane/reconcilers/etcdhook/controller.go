@@ -29,14 +29,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/controllers/clustercache"
 	"sigs.k8s.io/cluster-api/util"
 	"sigs.k8s.io/cluster-api/util/annotations"
-	"sigs.k8s.io/cluster-api/util/certs"
 	"sigs.k8s.io/cluster-api/util/conditions"
 	capicontroller "sigs.k8s.io/cluster-api/util/controller"
 	"sigs.k8s.io/cluster-api/util/predicates"
@@ -62,13 +60,6 @@ import (
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
 const (
-	// EtcdRemovalHookAnnotation is the pre-terminate hook the KThreesControlPlane controller puts on the Machines it
-	// deletes; equal to kthreescontrolplane.EtcdRemovalHookAnnotation (redefined here so that package may use this
-	// one).
-	EtcdRemovalHookAnnotation = clusterv1.PreTerminateDeleteHookAnnotationPrefix
-	// EtcdRemovalHookValue is the value of EtcdRemovalHookAnnotation, upstream's.
-	EtcdRemovalHookValue = "k3s"
-
 	// DefaultRemovalTimeout is how long K3s is given to remove a member before the controller stops waiting.
 	DefaultRemovalTimeout = 5 * time.Minute
 
@@ -87,14 +78,6 @@ const (
 	eventEtcdMemberNotRemoved     = "EtcdMemberRemovalTimedOut"
 )
 
-// EtcdConnector opens etcd clients for workload clusters; *etcd.Connector implements it. It has the method set of
-// kthreescontrolplane.EtcdConnector, so one connector serves both controllers.
-type EtcdConnector interface {
-	ForCluster(cluster client.ObjectKey, restConfig *rest.Config, reader client.Reader, ca certs.KeyPair) (etcd.ClientGenerator, error)
-	Invalidate(cluster client.ObjectKey)
-	Forget(cluster client.ObjectKey)
-}
-
 // Reconciler finishes the etcd pre-terminate hook of deleting control-plane Machines.
 type Reconciler struct {
 	// Client reads Machines, Clusters and KThreesControlPlanes from the manager's cache and patches Machines.
@@ -102,7 +85,7 @@ type Reconciler struct {
 	// ClusterCache gives access to workload clusters and watches their Nodes.
 	ClusterCache clustercache.ClusterCache
 	// EtcdConnector reaches the etcd members of workload clusters; defaults to etcd.NewConnector(etcd.Config{}).
-	EtcdConnector EtcdConnector
+	EtcdConnector etcd.ClusterConnector
 	// Recorder records events; defaults to the manager's recorder in SetupWithManager.
 	Recorder record.EventRecorder
 	// WatchFilterValue restricts the controller to objects with the cluster.x-k8s.io/watch-filter label value.
@@ -155,7 +138,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 // hasEtcdRemovalHook reports whether the Machine is a control-plane Machine controlled by a KThreesControlPlane
 // (of any API version, so Machines upstream's controller created and hooked count) and carries the hook.
 func hasEtcdRemovalHook(m *clusterv1.Machine) bool {
-	if m == nil || !util.IsControlPlaneMachine(m) || m.Annotations[EtcdRemovalHookAnnotation] != EtcdRemovalHookValue {
+	if m == nil || !util.IsControlPlaneMachine(m) || m.Annotations[controlplanev1.EtcdRemovalHookAnnotation] != controlplanev1.EtcdRemovalHookValue {
 		return false
 	}
 	return controllerOf(m) != nil
@@ -186,7 +169,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		return ctrl.Result{}, fmt.Errorf("failed to get Machine: %w", err)
 	}
-	if m.DeletionTimestamp.IsZero() || m.Annotations[EtcdRemovalHookAnnotation] != EtcdRemovalHookValue {
+	if m.DeletionTimestamp.IsZero() || m.Annotations[controlplanev1.EtcdRemovalHookAnnotation] != controlplanev1.EtcdRemovalHookValue {
 		r.requested.Delete(m.UID)
 		return ctrl.Result{}, nil
 	}

@@ -95,7 +95,7 @@ func hookTestDeleting(m *clusterv1.Machine, waitingFor time.Duration) *clusterv1
 	if m.Annotations == nil {
 		m.Annotations = map[string]string{}
 	}
-	m.Annotations[EtcdRemovalHookAnnotation] = EtcdRemovalHookValue
+	m.Annotations[controlplanev1.EtcdRemovalHookAnnotation] = controlplanev1.EtcdRemovalHookValue
 	m.Status.Conditions = []metav1.Condition{{
 		Type: clusterv1.MachineDeletingCondition, Status: metav1.ConditionTrue, Reason: clusterv1.MachineDeletingWaitingForPreTerminateHookReason,
 		LastTransitionTime: metav1.NewTime(hookTestNow.Add(-time.Hour)),
@@ -158,7 +158,7 @@ func TestHookReconcile(t *testing.T) {
 			name: "not deleting: nothing",
 			machine: func() *clusterv1.Machine {
 				m := hookTestMachine("m1", "n1", 1)
-				m.Annotations = map[string]string{EtcdRemovalHookAnnotation: "k3s"}
+				m.Annotations = map[string]string{controlplanev1.EtcdRemovalHookAnnotation: "k3s"}
 				return m
 			}(),
 			wantHook: true,
@@ -167,7 +167,7 @@ func TestHookReconcile(t *testing.T) {
 			name: "hook of another value: nothing",
 			machine: func() *clusterv1.Machine {
 				m := hookTestDeleting(hookTestMachine("m1", "n1", 1), time.Minute)
-				m.Annotations[EtcdRemovalHookAnnotation] = "someone-else"
+				m.Annotations[controlplanev1.EtcdRemovalHookAnnotation] = "someone-else"
 				return m
 			}(),
 			wantHook: true,
@@ -458,9 +458,9 @@ func TestHookReconcile(t *testing.T) {
 			stored := &clusterv1.Machine{}
 			g.Expect(c.Get(context.Background(), client.ObjectKeyFromObject(tt.machine), stored)).To(Succeed())
 			if tt.wantHook {
-				g.Expect(stored.Annotations).To(HaveKeyWithValue(EtcdRemovalHookAnnotation, tt.machine.Annotations[EtcdRemovalHookAnnotation]))
+				g.Expect(stored.Annotations).To(HaveKeyWithValue(controlplanev1.EtcdRemovalHookAnnotation, tt.machine.Annotations[controlplanev1.EtcdRemovalHookAnnotation]))
 			} else {
-				g.Expect(stored.Annotations).NotTo(HaveKey(EtcdRemovalHookAnnotation))
+				g.Expect(stored.Annotations).NotTo(HaveKey(controlplanev1.EtcdRemovalHookAnnotation))
 			}
 			g.Expect(recorder.Events).To(HaveLen(len(tt.wantEvents)))
 			for _, want := range tt.wantEvents {
@@ -509,11 +509,11 @@ func TestHookReconcileAnnotationThenRemoved(t *testing.T) {
 		g.Expect(c.Get(context.Background(), req.NamespacedName, stored)).To(Succeed())
 		if wantHook {
 			g.Expect(res.RequeueAfter).To(Equal(removalPollInterval))
-			g.Expect(stored.Annotations).To(HaveKey(EtcdRemovalHookAnnotation))
+			g.Expect(stored.Annotations).To(HaveKey(controlplanev1.EtcdRemovalHookAnnotation))
 			continue
 		}
 		g.Expect(res.RequeueAfter).To(BeZero())
-		g.Expect(stored.Annotations).NotTo(HaveKey(EtcdRemovalHookAnnotation))
+		g.Expect(stored.Annotations).NotTo(HaveKey(controlplanev1.EtcdRemovalHookAnnotation))
 		g.Expect(stored.Annotations).To(HaveKeyWithValue(otherHook, "x"))
 		g.Expect(stored.Annotations).To(HaveKeyWithValue("keep", "me"))
 	}
@@ -524,7 +524,7 @@ func TestHookReconcileAnnotationThenRemoved(t *testing.T) {
 func TestHookMachinePredicate(t *testing.T) {
 	hooked := func(mutate func(m *clusterv1.Machine)) *clusterv1.Machine {
 		m := hookTestMachine("m1", "n1", 1)
-		m.Annotations = map[string]string{EtcdRemovalHookAnnotation: EtcdRemovalHookValue}
+		m.Annotations = map[string]string{controlplanev1.EtcdRemovalHookAnnotation: controlplanev1.EtcdRemovalHookValue}
 		if mutate != nil {
 			mutate(m)
 		}
@@ -558,7 +558,7 @@ func TestHookMachinePredicate(t *testing.T) {
 		}), want: false},
 		{name: "no hook", machine: hooked(func(m *clusterv1.Machine) { m.Annotations = nil }), want: false},
 		{name: "hook of another value", machine: hooked(func(m *clusterv1.Machine) {
-			m.Annotations[EtcdRemovalHookAnnotation] = "rke2"
+			m.Annotations[controlplanev1.EtcdRemovalHookAnnotation] = "rke2"
 		}), want: false},
 		{name: "nil", want: false},
 	}

@@ -30,6 +30,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 	"github.com/k3s-io/cluster-api-k3s/pkg/etcd"
 	"github.com/k3s-io/cluster-api-k3s/pkg/workload"
 )
@@ -190,7 +191,7 @@ func closeClient(ctx context.Context, c etcd.Client) {
 // dropHook removes the hook from the Machine with a merge patch touching only that annotation, so CAPI goes on
 // with the deletion.
 func (r *Reconciler) dropHook(ctx context.Context, m *clusterv1.Machine) (ctrl.Result, error) {
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{EtcdRemovalHookAnnotation: nil}}})
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{controlplanev1.EtcdRemovalHookAnnotation: nil}}})
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("failed to build the patch dropping the etcd pre-terminate hook: %w", err)
 	}

@@ -18,25 +18,20 @@ package etcdhook
 
 import (
 	"context"
-	"fmt"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/k3s-io/cluster-api-k3s/controlplane/reconcilers/internal/workloadaccess"
 	"github.com/k3s-io/cluster-api-k3s/pkg/etcd"
 	"github.com/k3s-io/cluster-api-k3s/pkg/workload"
 )
 
-// openWorkload returns the workload cluster through the ClusterCache's cached client; errors reaching it are
-// RemoteConnectionErrors.
+// openWorkload returns the workload cluster; errors reaching it are RemoteConnectionErrors.
 func (r *Reconciler) openWorkload(ctx context.Context, cluster client.ObjectKey) (workload.Cluster, error) {
 	if r.workloadCluster != nil {
 		return r.workloadCluster(ctx, cluster)
 	}
-	c, err := r.ClusterCache.GetClient(ctx, cluster)
-	if err != nil {
-		return nil, &workload.RemoteConnectionError{Err: fmt.Errorf("cluster %s: %w", cluster, err)}
-	}
-	return workload.New(c), nil
+	return r.opener().Workload(ctx, cluster)
 }
 
 // openEtcd returns a generator of clients to the workload cluster's etcd members, through the etcd-proxy pods.
@@ -44,17 +39,10 @@ func (r *Reconciler) openEtcd(ctx context.Context, cluster client.ObjectKey) (et
 	if r.etcdClientGenerator != nil {
 		return r.etcdClientGenerator(ctx, cluster)
 	}
-	restConfig, err := r.ClusterCache.GetRESTConfig(ctx, cluster)
-	if err != nil {
-		return nil, &workload.RemoteConnectionError{Err: fmt.Errorf("cluster %s: %w", cluster, err)}
-	}
-	reader, err := r.ClusterCache.GetUncachedClient(ctx, cluster)
-	if err != nil {
-		return nil, &workload.RemoteConnectionError{Err: fmt.Errorf("cluster %s: %w", cluster, err)}
-	}
-	ca, err := etcd.ReadCA(ctx, r.Client, cluster)
-	if err != nil {
-		return nil, fmt.Errorf("failed to read the etcd CA: %w", err)
-	}
-	return r.EtcdConnector.ForCluster(cluster, restConfig, reader, ca)
+	return r.opener().Etcd(ctx, cluster, r.Client)
+}
+
+// opener opens workload clusters through the reconciler's ClusterCache and etcd connector.
+func (r *Reconciler) opener() workloadaccess.Opener {
+	return workloadaccess.Opener{ClusterCache: r.ClusterCache, EtcdConnector: r.EtcdConnector}
 }

@@ -16,11 +16,7 @@ limitations under the License.
 
 package kthreescontrolplane
 
-import (
-	"time"
-
-	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
-)
+import "time"
 
 const (
 	// controllerName names the controller, its event recorder and its ClusterCache source.
@@ -29,13 +25,6 @@ const (
 	// FieldManager is the server-side-apply field manager of Machines, InfraMachines and KThreesConfigs. It is
 	// upstream's, so Machines created by upstream's controller are taken over without field conflicts.
 	FieldManager = "capi-kthreescontrolplane"
-
-	// EtcdRemovalHookAnnotation is the pre-terminate hook that holds a Machine's deletion, after drain and volume
-	// detach, until its etcd member is removed. Key and value are upstream's, so Machines deleted while
-	// controllers are swapped in either direction are finished by whichever runs.
-	EtcdRemovalHookAnnotation = clusterv1.PreTerminateDeleteHookAnnotationPrefix
-	// EtcdRemovalHookValue is the value of EtcdRemovalHookAnnotation.
-	EtcdRemovalHookValue = "k3s"
 
 	// deleteRequeueAfter paces the deletion while Machines go away; their deletion also triggers reconciles.
 	deleteRequeueAfter = 10 * time.Second

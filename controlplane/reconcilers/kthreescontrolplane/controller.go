@@ -23,12 +23,10 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/cluster-api/controllers/clustercache"
 	"sigs.k8s.io/cluster-api/util"
-	"sigs.k8s.io/cluster-api/util/certs"
 	capicontroller "sigs.k8s.io/cluster-api/util/controller"
 	"sigs.k8s.io/cluster-api/util/finalizers"
 	"sigs.k8s.io/cluster-api/util/patch"
@@ -51,13 +49,6 @@ import (
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch
 
-// EtcdConnector opens etcd clients for workload clusters; *etcd.Connector implements it.
-type EtcdConnector interface {
-	ForCluster(cluster client.ObjectKey, restConfig *rest.Config, reader client.Reader, ca certs.KeyPair) (etcd.ClientGenerator, error)
-	Invalidate(cluster client.ObjectKey)
-	Forget(cluster client.ObjectKey)
-}
-
 // Reconciler reconciles KThreesControlPlanes.
 type Reconciler struct {
 	// Client reads from the manager's cache (Secrets and ConfigMaps from the API server) and writes.
@@ -67,7 +58,7 @@ type Reconciler struct {
 	// ClusterCache gives cached access to workload clusters and watches their Nodes.
 	ClusterCache clustercache.ClusterCache
 	// EtcdConnector reaches the etcd members of workload clusters; defaults to etcd.NewConnector(etcd.Config{}).
-	EtcdConnector EtcdConnector
+	EtcdConnector etcd.ClusterConnector
 	// WatchFilterValue restricts the controller to objects with the cluster.x-k8s.io/watch-filter label value.
 	WatchFilterValue string
 	// RemoteConditionsGracePeriod is how long a lost workload-cluster connection is tolerated before the

@@ -164,7 +164,7 @@ func desiredMachineBase(kcp *controlplanev1.KThreesControlPlane, cluster *cluste
 	annotations := desiredTemplateAnnotations(kcp)
 	maps.Copy(annotations, extraAnnotations)
 	// K3s always runs embedded etcd: every Machine's deletion waits for its etcd member to be removed.
-	annotations[EtcdRemovalHookAnnotation] = EtcdRemovalHookValue
+	annotations[controlplanev1.EtcdRemovalHookAnnotation] = controlplanev1.EtcdRemovalHookValue
 
 	deletion := kcp.Spec.MachineTemplate.Spec.Deletion
 	return &clusterv1.Machine{

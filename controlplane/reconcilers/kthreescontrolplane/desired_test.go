@@ -162,7 +162,7 @@ func TestDesiredNewMachine(t *testing.T) {
 			wantAnnotations: map[string]string{
 				"note": "x",
 				controlplanev1.KThreesServerConfigurationAnnotation: string(serverConfigJSON),
-				EtcdRemovalHookAnnotation:                           EtcdRemovalHookValue,
+				controlplanev1.EtcdRemovalHookAnnotation:            controlplanev1.EtcdRemovalHookValue,
 			},
 		},
 		{
@@ -171,7 +171,7 @@ func TestDesiredNewMachine(t *testing.T) {
 			wantAnnotations: map[string]string{
 				controlplanev1.KThreesServerConfigurationAnnotation: string(serverConfigJSON),
 				controlplanev1.RemediationForAnnotation:             `{"machine":"m1"}`,
-				EtcdRemovalHookAnnotation:                           EtcdRemovalHookValue,
+				controlplanev1.EtcdRemovalHookAnnotation:            controlplanev1.EtcdRemovalHookValue,
 			},
 		},
 	}
@@ -247,7 +247,7 @@ func TestDesiredUpdatedMachine(t *testing.T) {
 				"note": "one",
 				controlplanev1.KThreesServerConfigurationAnnotation: `{"old":true}`,
 				controlplanev1.RemediationForAnnotation:             `{"machine":"m0"}`,
-				EtcdRemovalHookAnnotation:                           EtcdRemovalHookValue,
+				controlplanev1.EtcdRemovalHookAnnotation:            controlplanev1.EtcdRemovalHookValue,
 			},
 		},
 		{
@@ -255,8 +255,8 @@ func TestDesiredUpdatedMachine(t *testing.T) {
 			existingAnn:    map[string]string{"old": "annotation"},
 			kcpAnnotations: map[string]string{controlplanev1.RemediationInProgressAnnotation: `{"machine":"other"}`},
 			wantAnnotations: map[string]string{
-				"note":                    "one",
-				EtcdRemovalHookAnnotation: EtcdRemovalHookValue,
+				"note":                                   "one",
+				controlplanev1.EtcdRemovalHookAnnotation: controlplanev1.EtcdRemovalHookValue,
 			},
 		},
 	}

@@ -34,7 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
-	"github.com/k3s-io/cluster-api-k3s/internal/test/k3ssim"
+	"github.com/k3s-io/cluster-api-k3s/internal/test/machinesim"
 )
 
 const (
@@ -48,8 +48,8 @@ const (
 type envCluster struct {
 	cluster *clusterv1.Cluster
 	kcp     *controlplanev1.KThreesControlPlane
-	sim     *k3ssim.Simulator
-	etcd    *k3ssim.Etcd
+	sim     *machinesim.Simulator
+	etcd    *machinesim.Etcd
 }
 
 func (e *envCluster) key() client.ObjectKey { return client.ObjectKeyFromObject(e.cluster) }
@@ -106,8 +106,8 @@ func newEnvCluster(t *testing.T, ctx context.Context, replicas int32, mutate ...
 	}
 	g.Expect(env.Client.Create(ctx, kcp)).To(Succeed())
 
-	e := k3ssim.NewEtcd()
-	return &envCluster{cluster: cluster, kcp: kcp, etcd: e, sim: k3ssim.NewSimulator(env.Client, e)}
+	e := machinesim.NewEtcd()
+	return &envCluster{cluster: cluster, kcp: kcp, etcd: e, sim: machinesim.NewSimulator(env.Client, e)}
 }
 
 // machines lists the cluster's control-plane Machines, oldest first.

@@ -440,42 +440,59 @@ func aggregateHealth(cp *controlPlane, results map[string]healthResult, problems
 	}
 }
 
+// healthConditionNames name a control-plane health condition and its reasons, in both condition flavours.
+type healthConditionNames struct {
+	conditionType, healthy, notHealthy, unknown string
+	v1beta1Type                                 clusterv1.ConditionType
+	v1beta1NotHealthy, v1beta1Unknown           string
+}
+
+var (
+	controlPlaneComponentsHealth = healthConditionNames{
+		conditionType:     controlplanev1.KThreesControlPlaneControlPlaneComponentsHealthyCondition,
+		healthy:           controlplanev1.KThreesControlPlaneControlPlaneComponentsHealthyReason,
+		notHealthy:        controlplanev1.KThreesControlPlaneControlPlaneComponentsNotHealthyReason,
+		unknown:           controlplanev1.KThreesControlPlaneControlPlaneComponentsHealthUnknownReason,
+		v1beta1Type:       controlplanev1.DeprecatedV1Beta1ControlPlaneComponentsHealthyCondition,
+		v1beta1NotHealthy: controlplanev1.DeprecatedV1Beta1ControlPlaneComponentsUnhealthyReason,
+		v1beta1Unknown:    controlplanev1.DeprecatedV1Beta1ControlPlaneComponentsUnknownReason,
+	}
+	etcdClusterHealth = healthConditionNames{
+		conditionType:     controlplanev1.KThreesControlPlaneEtcdClusterHealthyCondition,
+		healthy:           controlplanev1.KThreesControlPlaneEtcdClusterHealthyReason,
+		notHealthy:        controlplanev1.KThreesControlPlaneEtcdClusterNotHealthyReason,
+		unknown:           controlplanev1.KThreesControlPlaneEtcdClusterHealthUnknownReason,
+		v1beta1Type:       controlplanev1.DeprecatedV1Beta1EtcdClusterHealthyCondition,
+		v1beta1NotHealthy: controlplanev1.DeprecatedV1Beta1EtcdClusterUnhealthyReason,
+		v1beta1Unknown:    controlplanev1.DeprecatedV1Beta1EtcdClusterUnknownReason,
+	}
+)
+
 // setControlPlaneComponentsHealthy sets the control plane's ControlPlaneComponentsHealthy conditions.
 func setControlPlaneComponentsHealthy(cp *controlPlane, results map[string]healthResult, problems []string) {
-	agg := aggregateHealth(cp, results, problems)
-	condition := metav1.Condition{Type: controlplanev1.KThreesControlPlaneControlPlaneComponentsHealthyCondition, Status: agg.status, Message: agg.message}
-	v1beta1Type := controlplanev1.DeprecatedV1Beta1ControlPlaneComponentsHealthyCondition
-	switch agg.status {
-	case metav1.ConditionTrue:
-		condition.Reason = controlplanev1.KThreesControlPlaneControlPlaneComponentsHealthyReason
-		v1beta1conditions.MarkTrue(cp.KCP, v1beta1Type)
-	case metav1.ConditionFalse:
-		condition.Reason = controlplanev1.KThreesControlPlaneControlPlaneComponentsNotHealthyReason
-		v1beta1conditions.MarkFalse(cp.KCP, v1beta1Type, controlplanev1.DeprecatedV1Beta1ControlPlaneComponentsUnhealthyReason,
-			clusterv1.ConditionSeverityError, "%s", agg.message)
-	default:
-		condition.Reason = controlplanev1.KThreesControlPlaneControlPlaneComponentsHealthUnknownReason
-		v1beta1conditions.MarkUnknown(cp.KCP, v1beta1Type, controlplanev1.DeprecatedV1Beta1ControlPlaneComponentsUnknownReason, "%s", agg.message)
-	}
-	conditions.Set(cp.KCP, condition)
+	setAggregatedHealth(cp, controlPlaneComponentsHealth, results, problems)
 }
 
 // setEtcdClusterHealthy sets the control plane's EtcdClusterHealthy conditions from the members' health.
 func setEtcdClusterHealthy(cp *controlPlane, results map[string]healthResult, problems []string) {
+	setAggregatedHealth(cp, etcdClusterHealth, results, problems)
+}
+
+// setAggregatedHealth sets a health condition of the control plane, in both flavours, from its Machines' results
+// and its own problems.
+func setAggregatedHealth(cp *controlPlane, names healthConditionNames, results map[string]healthResult, problems []string) {
 	agg := aggregateHealth(cp, results, problems)
-	condition := metav1.Condition{Type: controlplanev1.KThreesControlPlaneEtcdClusterHealthyCondition, Status: agg.status, Message: agg.message}
-	v1beta1Type := controlplanev1.DeprecatedV1Beta1EtcdClusterHealthyCondition
+	condition := metav1.Condition{Type: names.conditionType, Status: agg.status, Message: agg.message}
 	switch agg.status {
 	case metav1.ConditionTrue:
-		condition.Reason = controlplanev1.KThreesControlPlaneEtcdClusterHealthyReason
-		v1beta1conditions.MarkTrue(cp.KCP, v1beta1Type)
+		condition.Reason = names.healthy
+		v1beta1conditions.MarkTrue(cp.KCP, names.v1beta1Type)
 	case metav1.ConditionFalse:
-		condition.Reason = controlplanev1.KThreesControlPlaneEtcdClusterNotHealthyReason
-		v1beta1conditions.MarkFalse(cp.KCP, v1beta1Type, controlplanev1.DeprecatedV1Beta1EtcdClusterUnhealthyReason,
-			clusterv1.ConditionSeverityError, "%s", agg.message)
+		condition.Reason = names.notHealthy
+		v1beta1conditions.MarkFalse(cp.KCP, names.v1beta1Type, names.v1beta1NotHealthy, clusterv1.ConditionSeverityError, "%s", agg.message)
 	default:
-		condition.Reason = controlplanev1.KThreesControlPlaneEtcdClusterHealthUnknownReason
-		v1beta1conditions.MarkUnknown(cp.KCP, v1beta1Type, controlplanev1.DeprecatedV1Beta1EtcdClusterUnknownReason, "%s", agg.message)
+		condition.Reason = names.unknown
+		v1beta1conditions.MarkUnknown(cp.KCP, names.v1beta1Type, names.v1beta1Unknown, "%s", agg.message)
 	}
 	conditions.Set(cp.KCP, condition)
 }

@@ -203,7 +203,7 @@ func TestMachinesCreateMachine(t *testing.T) {
 		"note": "one",
 		controlplanev1.KThreesServerConfigurationAnnotation: string(serverConfig),
 		controlplanev1.RemediationForAnnotation:             `{"machine":"old","timestamp":"2026-01-01T00:00:00Z","retryCount":1}`,
-		EtcdRemovalHookAnnotation:                           EtcdRemovalHookValue,
+		controlplanev1.EtcdRemovalHookAnnotation:            controlplanev1.EtcdRemovalHookValue,
 	}))
 	g.Expect(stored.OwnerReferences).To(HaveLen(1))
 	g.Expect(stored.OwnerReferences[0].UID).To(BeEquivalentTo("kcp-uid"))
@@ -432,7 +432,7 @@ func TestMachinesSyncMachines(t *testing.T) {
 		"note": "two",
 		controlplanev1.KThreesServerConfigurationAnnotation: originalServerConfig,
 		controlplanev1.RemediationForAnnotation:             "remediation-1",
-		EtcdRemovalHookAnnotation:                           EtcdRemovalHookValue,
+		controlplanev1.EtcdRemovalHookAnnotation:            controlplanev1.EtcdRemovalHookValue,
 	}))
 	g.Expect(stored.Spec.Deletion).To(Equal(clusterv1.MachineDeletionSpec{NodeVolumeDetachTimeoutSeconds: ptr.To[int32](60)}))
 	g.Expect(stored.Spec.ReadinessGates).To(HaveLen(3))
@@ -632,7 +632,7 @@ func TestMachinesSyncMachinesUpstreamMachine(t *testing.T) {
 	g.Expect(stored.Labels).ToNot(HaveKey("tier"))
 	g.Expect(stored.Labels).To(HaveKeyWithValue(clusterv1.MachineControlPlaneNameLabel, "kcp"))
 	g.Expect(stored.Annotations).To(HaveKeyWithValue(controlplanev1.KThreesServerConfigurationAnnotation, `{"disableComponents":["traefik"]}`))
-	g.Expect(stored.Annotations).To(HaveKeyWithValue(EtcdRemovalHookAnnotation, EtcdRemovalHookValue))
+	g.Expect(stored.Annotations).To(HaveKeyWithValue(controlplanev1.EtcdRemovalHookAnnotation, controlplanev1.EtcdRemovalHookValue))
 	g.Expect(stored.Annotations).ToNot(HaveKey(controlplanev1.RemediationForAnnotation))
 	g.Expect(stored.Spec.Bootstrap.ConfigRef.Name).To(Equal("kcp-xyz12"))
 	g.Expect(stored.Spec.InfrastructureRef.Name).To(Equal("infra-tpl-qwert"))

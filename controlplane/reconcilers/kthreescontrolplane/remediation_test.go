@@ -131,7 +131,7 @@ func TestRemediationBeforeInitialization(t *testing.T) {
 			// No etcd cluster to protect yet: no removal hook.
 			current := &clusterv1.Machine{}
 			g.Expect(env.c.Get(context.Background(), client.ObjectKeyFromObject(target), current)).To(Succeed())
-			g.Expect(current.Annotations).ToNot(HaveKey(EtcdRemovalHookAnnotation))
+			g.Expect(current.Annotations).ToNot(HaveKey(controlplanev1.EtcdRemovalHookAnnotation))
 		})
 	}
 }
@@ -161,7 +161,7 @@ func TestRemediationMovesLeadershipAndDeletes(t *testing.T) {
 	g.Expect(env.deleted(g)).To(ConsistOf("m2"))
 	current := &clusterv1.Machine{}
 	g.Expect(env.c.Get(context.Background(), client.ObjectKey{Namespace: "default", Name: "m2"}, current)).To(Succeed())
-	g.Expect(current.Annotations).To(HaveKeyWithValue(EtcdRemovalHookAnnotation, EtcdRemovalHookValue))
+	g.Expect(current.Annotations).To(HaveKeyWithValue(controlplanev1.EtcdRemovalHookAnnotation, controlplanev1.EtcdRemovalHookValue))
 	g.Expect(remediationTestRecord(g, env.cp.KCP)).To(Equal(&remediationRecord{Machine: "m2", Timestamp: metav1.NewTime(scaleTestNow)}))
 	remediationTestExpectOwnerRemediated(g, env.cp.Machines["m2"], machineRemediationMachineDeletingReason,
 		controlplanev1.DeprecatedV1Beta1RemediationInProgressReason, "deleting")

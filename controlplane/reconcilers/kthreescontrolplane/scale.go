@@ -229,7 +229,7 @@ func (r *Reconciler) removeMachine(ctx context.Context, cp *controlPlane, m *clu
 // ensureEtcdRemovalHook makes sure m carries the pre-terminate hook that holds its deletion, after drain, until its
 // etcd member is removed. The patch is made on a copy: m keeps the conditions this reconcile set in memory.
 func (r *Reconciler) ensureEtcdRemovalHook(ctx context.Context, m *clusterv1.Machine) error {
-	if m.Annotations[EtcdRemovalHookAnnotation] == EtcdRemovalHookValue {
+	if m.Annotations[controlplanev1.EtcdRemovalHookAnnotation] == controlplanev1.EtcdRemovalHookValue {
 		return nil
 	}
 	base := m.DeepCopy()
@@ -237,14 +237,14 @@ func (r *Reconciler) ensureEtcdRemovalHook(ctx context.Context, m *clusterv1.Mac
 	if hooked.Annotations == nil {
 		hooked.Annotations = map[string]string{}
 	}
-	hooked.Annotations[EtcdRemovalHookAnnotation] = EtcdRemovalHookValue
+	hooked.Annotations[controlplanev1.EtcdRemovalHookAnnotation] = controlplanev1.EtcdRemovalHookValue
 	if err := r.Client.Patch(ctx, hooked, client.MergeFrom(base)); err != nil {
 		return fmt.Errorf("failed to add the etcd removal hook to Machine %s: %w", m.Name, err)
 	}
 	if m.Annotations == nil {
 		m.Annotations = map[string]string{}
 	}
-	m.Annotations[EtcdRemovalHookAnnotation] = EtcdRemovalHookValue
+	m.Annotations[controlplanev1.EtcdRemovalHookAnnotation] = controlplanev1.EtcdRemovalHookValue
 	return nil
 }
 

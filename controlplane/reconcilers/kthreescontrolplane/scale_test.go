@@ -492,7 +492,7 @@ func TestScaleDownMovesLeadershipAddsHookThenDeletes(t *testing.T) {
 
 	deletedMachine := &clusterv1.Machine{}
 	g.Expect(env.c.Get(context.Background(), client.ObjectKey{Namespace: "default", Name: "m1"}, deletedMachine)).To(Succeed())
-	g.Expect(deletedMachine.Annotations).To(HaveKeyWithValue(EtcdRemovalHookAnnotation, EtcdRemovalHookValue))
+	g.Expect(deletedMachine.Annotations).To(HaveKeyWithValue(controlplanev1.EtcdRemovalHookAnnotation, controlplanev1.EtcdRemovalHookValue))
 	g.Expect(controller.deferredUntil).To(ConsistOf("Machine@" + deletedMachine.ResourceVersion))
 	// The in-memory Machine keeps the conditions of this reconcile.
 	g.Expect(conditions.IsTrue(env.cp.Machines["m1"], controlplanev1.KThreesControlPlaneMachineAgentHealthyCondition)).To(BeTrue())

@@ -74,6 +74,9 @@ type controlPlane struct {
 	requeueAfter time.Duration
 
 	// workload access, opened on first use.
+	// secrets reads the cluster's Secrets, each at most once per reconcile.
+	secrets *reconcileSecrets
+
 	openWorkload  func(ctx context.Context) (workload.Cluster, error)
 	openEtcd      func(ctx context.Context) (etcd.ClientGenerator, error)
 	workload      workload.Cluster
@@ -98,8 +101,9 @@ func (r *Reconciler) newControlPlane(ctx context.Context, cluster *clusterv1.Clu
 		machinePatchHelpers: map[string]*patch.Helper{},
 		reconcileTime:       r.clock(),
 		openWorkload:        func(ctx context.Context) (workload.Cluster, error) { return r.workloadFor(ctx, clusterKey) },
-		openEtcd:            func(ctx context.Context) (etcd.ClientGenerator, error) { return r.etcdFor(ctx, clusterKey) },
+		secrets:             newReconcileSecrets(r.Client),
 	}
+	cp.openEtcd = func(ctx context.Context) (etcd.ClientGenerator, error) { return r.etcdFor(ctx, clusterKey, cp.secrets) }
 	cp.foreignMachines = all.Difference(cp.Machines).Difference(cp.adoptableMachines)
 
 	for _, m := range cp.Machines {

@@ -73,14 +73,14 @@ func (r *Reconciler) reconcileInfrastructureTemplateOwnership(ctx context.Contex
 func (r *Reconciler) reconcileCertificates(ctx context.Context, cp *controlPlane) error {
 	clusterKey := client.ObjectKeyFromObject(cp.Cluster)
 	certificates := certs.NewClusterCertificates()
-	if err := certificates.LookupOrGenerate(ctx, r.Client, clusterKey, controllerRef(cp.KCP)); err != nil {
+	if err := certificates.LookupOrGenerate(ctx, cp.secrets, clusterKey, controllerRef(cp.KCP)); err != nil {
 		setCertificatesCondition(cp.KCP, err)
 		r.Recorder.Eventf(cp.KCP, corev1.EventTypeWarning, "FailedCertificates", "Failed to read or generate the cluster certificates: %v", err)
 		return fmt.Errorf("failed to read or generate the cluster certificates: %w", err)
 	}
 	for _, c := range certificates {
 		name := secret.Name(cp.Cluster.Name, c.Purpose)
-		if err := r.takeControllerOwnership(ctx, client.ObjectKey{Namespace: cp.Cluster.Namespace, Name: name}, cp.KCP); err != nil {
+		if err := takeControllerOwnership(ctx, cp.secrets, client.ObjectKey{Namespace: cp.Cluster.Namespace, Name: name}, cp.KCP); err != nil {
 			setCertificatesCondition(cp.KCP, err)
 			return err
 		}
@@ -93,13 +93,13 @@ func (r *Reconciler) reconcileCertificates(ctx context.Context, cp *controlPlane
 // cluster's nodes were installed with it.
 func (r *Reconciler) reconcileToken(ctx context.Context, cp *controlPlane) error {
 	clusterKey := client.ObjectKeyFromObject(cp.Cluster)
-	if _, err := token.Ensure(ctx, r.Client, clusterKey, controllerRef(cp.KCP)); err != nil {
+	if _, err := token.Ensure(ctx, cp.secrets, clusterKey, controllerRef(cp.KCP)); err != nil {
 		setTokenCondition(cp.KCP, err)
 		return fmt.Errorf("failed to ensure the join token: %w", err)
 	}
 	// A token created by a KThreesConfig (before the control plane existed, or by upstream) moves to the control
 	// plane, so it lives as long as the cluster (upstream issue #53).
-	if err := r.takeControllerOwnership(ctx, client.ObjectKey{Namespace: cp.Cluster.Namespace, Name: token.SecretName(cp.Cluster.Name)}, cp.KCP); err != nil {
+	if err := takeControllerOwnership(ctx, cp.secrets, client.ObjectKey{Namespace: cp.Cluster.Namespace, Name: token.SecretName(cp.Cluster.Name)}, cp.KCP); err != nil {
 		setTokenCondition(cp.KCP, err)
 		return err
 	}
@@ -109,9 +109,9 @@ func (r *Reconciler) reconcileToken(ctx context.Context, cp *controlPlane) error
 
 // takeControllerOwnership makes the control plane the controller of a CAPI cluster secret that has no controller
 // or is controlled by a KThreesConfig. Secrets of another type or another controller are left alone.
-func (r *Reconciler) takeControllerOwnership(ctx context.Context, key client.ObjectKey, kcp *controlplanev1.KThreesControlPlane) error {
+func takeControllerOwnership(ctx context.Context, c client.Client, key client.ObjectKey, kcp *controlplanev1.KThreesControlPlane) error {
 	s := &corev1.Secret{}
-	if err := r.Client.Get(ctx, key, s); err != nil {
+	if err := c.Get(ctx, key, s); err != nil {
 		return fmt.Errorf("failed to get secret %s: %w", key, err)
 	}
 	if s.Type != clusterv1.ClusterSecretType || util.IsControlledBy(s, kcp, kcpGroupKind) {
@@ -132,7 +132,7 @@ func (r *Reconciler) takeControllerOwnership(ctx context.Context, key client.Obj
 	base := s.DeepCopy()
 	refs = util.EnsureOwnerRef(refs, controllerRef(kcp))
 	s.SetOwnerReferences(refs)
-	if err := r.Client.Patch(ctx, s, client.MergeFrom(base)); err != nil {
+	if err := c.Patch(ctx, s, client.MergeFrom(base)); err != nil {
 		return fmt.Errorf("failed to make KThreesControlPlane %s the controller of secret %s: %w", kcp.Name, key, err)
 	}
 	return nil
@@ -142,7 +142,7 @@ func (r *Reconciler) takeControllerOwnership(ctx context.Context, key client.Obj
 // the server URL of the existing kubeconfig (gateways rewrite it).
 func (r *Reconciler) reconcileKubeconfig(ctx context.Context, cp *controlPlane) error {
 	clusterKey := client.ObjectKeyFromObject(cp.Cluster)
-	res, err := kubeconfig.Reconcile(ctx, r.Client, clusterKey, cp.Cluster.Spec.ControlPlaneEndpoint, controllerRef(cp.KCP))
+	res, err := kubeconfig.Reconcile(ctx, cp.secrets, clusterKey, cp.Cluster.Spec.ControlPlaneEndpoint, controllerRef(cp.KCP))
 	if err != nil {
 		if errors.Is(err, kubeconfig.ErrCAMissing) {
 			r.Recorder.Eventf(cp.KCP, corev1.EventTypeWarning, "FailedKubeconfig", "Cannot write the kubeconfig: %v", err)
@@ -158,44 +158,52 @@ func (r *Reconciler) reconcileKubeconfig(ctx context.Context, cp *controlPlane) 
 	return nil
 }
 
+// availabilityConditionNames name a condition reporting that cluster secrets exist, in both condition flavours.
+type availabilityConditionNames struct {
+	conditionType, available, notAvailable, message string
+	v1beta1Type                                     clusterv1.ConditionType
+	v1beta1Failed                                   string
+}
+
+var (
+	certificatesAvailability = availabilityConditionNames{
+		conditionType: controlplanev1.KThreesControlPlaneCertificatesAvailableCondition,
+		available:     controlplanev1.KThreesControlPlaneCertificatesAvailableReason,
+		notAvailable:  controlplanev1.KThreesControlPlaneCertificatesInternalErrorReason,
+		message:       "Failed to read or generate the cluster certificates; see the controller logs",
+		v1beta1Type:   controlplanev1.DeprecatedV1Beta1CertificatesAvailableCondition,
+		v1beta1Failed: controlplanev1.DeprecatedV1Beta1CertificatesGenerationFailedReason,
+	}
+	tokenAvailability = availabilityConditionNames{
+		conditionType: controlplanev1.KThreesControlPlaneTokenAvailableCondition,
+		available:     controlplanev1.KThreesControlPlaneTokenAvailableReason,
+		notAvailable:  controlplanev1.KThreesControlPlaneTokenNotAvailableReason,
+		message:       "Failed to read or create the join token secret; see the controller logs",
+		v1beta1Type:   controlplanev1.DeprecatedV1Beta1TokenAvailableCondition,
+		v1beta1Failed: controlplanev1.DeprecatedV1Beta1TokenGenerationFailedReason,
+	}
+)
+
 // setCertificatesCondition reports the outcome of reconcileCertificates.
 func setCertificatesCondition(kcp *controlplanev1.KThreesControlPlane, err error) {
-	if err != nil {
-		conditions.Set(kcp, metav1.Condition{
-			Type:    controlplanev1.KThreesControlPlaneCertificatesAvailableCondition,
-			Status:  metav1.ConditionFalse,
-			Reason:  controlplanev1.KThreesControlPlaneCertificatesInternalErrorReason,
-			Message: "Failed to read or generate the cluster certificates; see the controller logs",
-		})
-		v1beta1conditions.MarkFalse(kcp, controlplanev1.DeprecatedV1Beta1CertificatesAvailableCondition,
-			controlplanev1.DeprecatedV1Beta1CertificatesGenerationFailedReason, clusterv1.ConditionSeverityWarning, "%s", err.Error())
-		return
-	}
-	conditions.Set(kcp, metav1.Condition{
-		Type:   controlplanev1.KThreesControlPlaneCertificatesAvailableCondition,
-		Status: metav1.ConditionTrue,
-		Reason: controlplanev1.KThreesControlPlaneCertificatesAvailableReason,
-	})
-	v1beta1conditions.MarkTrue(kcp, controlplanev1.DeprecatedV1Beta1CertificatesAvailableCondition)
+	setAvailabilityCondition(kcp, certificatesAvailability, err)
 }
 
 // setTokenCondition reports the outcome of reconcileToken.
 func setTokenCondition(kcp *controlplanev1.KThreesControlPlane, err error) {
+	setAvailabilityCondition(kcp, tokenAvailability, err)
+}
+
+// setAvailabilityCondition sets an availability condition in both flavours: True without err, else False (the
+// v1beta1 message carries the error, as upstream's did).
+func setAvailabilityCondition(kcp *controlplanev1.KThreesControlPlane, names availabilityConditionNames, err error) {
 	if err != nil {
 		conditions.Set(kcp, metav1.Condition{
-			Type:    controlplanev1.KThreesControlPlaneTokenAvailableCondition,
-			Status:  metav1.ConditionFalse,
-			Reason:  controlplanev1.KThreesControlPlaneTokenNotAvailableReason,
-			Message: "Failed to read or create the join token secret; see the controller logs",
+			Type: names.conditionType, Status: metav1.ConditionFalse, Reason: names.notAvailable, Message: names.message,
 		})
-		v1beta1conditions.MarkFalse(kcp, controlplanev1.DeprecatedV1Beta1TokenAvailableCondition,
-			controlplanev1.DeprecatedV1Beta1TokenGenerationFailedReason, clusterv1.ConditionSeverityWarning, "%s", err.Error())
+		v1beta1conditions.MarkFalse(kcp, names.v1beta1Type, names.v1beta1Failed, clusterv1.ConditionSeverityWarning, "%s", err.Error())
 		return
 	}
-	conditions.Set(kcp, metav1.Condition{
-		Type:   controlplanev1.KThreesControlPlaneTokenAvailableCondition,
-		Status: metav1.ConditionTrue,
-		Reason: controlplanev1.KThreesControlPlaneTokenAvailableReason,
-	})
-	v1beta1conditions.MarkTrue(kcp, controlplanev1.DeprecatedV1Beta1TokenAvailableCondition)
+	conditions.Set(kcp, metav1.Condition{Type: names.conditionType, Status: metav1.ConditionTrue, Reason: names.available})
+	v1beta1conditions.MarkTrue(kcp, names.v1beta1Type)
 }

@@ -38,7 +38,7 @@ import (
 	"github.com/k3s-io/cluster-api-k3s/controlplane/webhooks"
 	"github.com/k3s-io/cluster-api-k3s/internal/apiconversion"
 	"github.com/k3s-io/cluster-api-k3s/internal/test/envtest"
-	"github.com/k3s-io/cluster-api-k3s/internal/test/k3ssim"
+	"github.com/k3s-io/cluster-api-k3s/internal/test/machinesim"
 	"github.com/k3s-io/cluster-api-k3s/pkg/contract"
 	"github.com/k3s-io/cluster-api-k3s/pkg/workload"
 )
@@ -77,7 +77,7 @@ type controllers struct {
 // startControllers starts, in a manager of their own, the KThreesControlPlane and etcd hook controllers with the
 // ClusterCache and the K3s simulator; stop it with stopControllers. The reconcilers reach the simulated etcd
 // and see each cluster's own Nodes.
-func startControllers(t *testing.T, sim *k3ssim.Simulator) *controllers {
+func startControllers(t *testing.T, sim *machinesim.Simulator) *controllers {
 	t.Helper()
 	g := NewWithT(t)
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
@@ -99,7 +99,7 @@ func startControllers(t *testing.T, sim *k3ssim.Simulator) *controllers {
 	r := &Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), ClusterCache: clusterCache, EtcdConnector: sim.Etcd,
 		workloadCluster: func(_ context.Context, cluster client.ObjectKey) (workload.Cluster, error) {
-			return k3ssim.ScopedWorkload(env.Client, cluster), nil
+			return machinesim.ScopedWorkload(env.Client, cluster), nil
 		},
 	}
 	g.Expect(r.SetupWithManager(ctx, mgr, controller.Options{MaxConcurrentReconciles: 5})).To(Succeed())

@@ -18,45 +18,31 @@ package kthreescontrolplane
 
 import (
 	"context"
-	"fmt"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/k3s-io/cluster-api-k3s/controlplane/reconcilers/internal/workloadaccess"
 	"github.com/k3s-io/cluster-api-k3s/pkg/etcd"
 	"github.com/k3s-io/cluster-api-k3s/pkg/workload"
 )
 
-// workloadFor returns the workload cluster through the ClusterCache's cached client. When the ClusterCache has no
-// connection the error is a RemoteConnectionError: the ClusterCache source triggers a reconcile once it connects.
+// workloadFor returns the workload cluster; errors reaching it are RemoteConnectionErrors.
 func (r *Reconciler) workloadFor(ctx context.Context, cluster client.ObjectKey) (workload.Cluster, error) {
 	if r.workloadCluster != nil {
 		return r.workloadCluster(ctx, cluster)
 	}
-	c, err := r.ClusterCache.GetClient(ctx, cluster)
-	if err != nil {
-		return nil, &workload.RemoteConnectionError{Err: fmt.Errorf("cluster %s: %w", cluster, err)}
-	}
-	return workload.New(c), nil
+	return r.opener().Workload(ctx, cluster)
 }
 
-// etcdFor returns a generator of etcd clients for the workload cluster: port-forwards through the ClusterCache's
-// REST config, etcd-proxy pods listed without a cache (the connector caches the listing), TLS verified against the
-// cluster's etcd CA.
-func (r *Reconciler) etcdFor(ctx context.Context, cluster client.ObjectKey) (etcd.ClientGenerator, error) {
+// etcdFor returns a generator of etcd clients for the workload cluster; secrets reads the etcd CA.
+func (r *Reconciler) etcdFor(ctx context.Context, cluster client.ObjectKey, secrets client.Reader) (etcd.ClientGenerator, error) {
 	if r.etcdClientGenerator != nil {
 		return r.etcdClientGenerator(ctx, cluster)
 	}
-	restConfig, err := r.ClusterCache.GetRESTConfig(ctx, cluster)
-	if err != nil {
-		return nil, &workload.RemoteConnectionError{Err: fmt.Errorf("cluster %s: %w", cluster, err)}
-	}
-	reader, err := r.ClusterCache.GetUncachedClient(ctx, cluster)
-	if err != nil {
-		return nil, &workload.RemoteConnectionError{Err: fmt.Errorf("cluster %s: %w", cluster, err)}
-	}
-	ca, err := etcd.ReadCA(ctx, r.Client, cluster)
-	if err != nil {
-		return nil, fmt.Errorf("failed to read the etcd CA: %w", err)
-	}
-	return r.EtcdConnector.ForCluster(cluster, restConfig, reader, ca)
+	return r.opener().Etcd(ctx, cluster, secrets)
+}
+
+// opener opens workload clusters through the reconciler's ClusterCache and etcd connector.
+func (r *Reconciler) opener() workloadaccess.Opener {
+	return workloadaccess.Opener{ClusterCache: r.ClusterCache, EtcdConnector: r.EtcdConnector}
 }

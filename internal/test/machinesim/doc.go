@@ -14,9 +14,9 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package k3ssim plays, inside one test API server, the parts of a K3s cluster and of CAPI core that the
+// Package machinesim plays, inside one test API server, the parts of a K3s cluster and of CAPI core that the
 // control-plane controllers observe: Machines get Nodes (K3s labels, readiness), servers join only an initialized
 // cluster, an etcd member per server (a fake etcd reachable through the etcd.ClientGenerator interface), K3s's
 // member removal on the etcd.k3s.cattle.io/remove Node annotation, and CAPI's Machine deletion with pre-terminate
 // hooks. The same API server serves as management and workload cluster; ScopedWorkload separates clusters.
-package k3ssim
+package machinesim

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package k3ssim
+package machinesim
 
 import (
 	"context"
@@ -99,7 +99,7 @@ func (s *Simulator) SetNodeNotReady(ctx context.Context, nodeName string, notRea
 
 // SetupWithManager registers the simulated Machine controller and K3s's Node handling.
 func (s *Simulator) SetupWithManager(mgr ctrl.Manager) error {
-	err := ctrl.NewControllerManagedBy(mgr).Named("k3ssim-machine").
+	err := ctrl.NewControllerManagedBy(mgr).Named("machinesim-machine").
 		For(&clusterv1.Machine{}, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			_, cp := o.GetLabels()[clusterv1.MachineControlPlaneLabel]
 			return cp
@@ -109,7 +109,7 @@ func (s *Simulator) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).Named("k3ssim-node").
+	return ctrl.NewControllerManagedBy(mgr).Named("machinesim-node").
 		For(&corev1.Node{}).
 		Complete(reconcileFunc(s.reconcileNode))
 }
@@ -208,7 +208,7 @@ func (s *Simulator) createNode(ctx context.Context, m *clusterv1.Machine, cluste
 				clusterv1.MachineAnnotation:          m.Name,
 			},
 		},
-		Spec: corev1.NodeSpec{ProviderID: "k3ssim://" + m.Name},
+		Spec: corev1.NodeSpec{ProviderID: "machinesim://" + m.Name},
 	}
 	if err := s.Client.Create(ctx, node); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
