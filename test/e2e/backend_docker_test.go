@@ -22,11 +22,15 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"time"
 
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/cluster-api/test/framework"
 	"sigs.k8s.io/cluster-api/test/framework/bootstrap"
 	"sigs.k8s.io/cluster-api/test/framework/clusterctl"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/k3s-io/cluster-api-k3s/internal/test/envtest"
@@ -99,6 +103,37 @@ func (b *dockerBackend) clusterTemplate(flavor string, vars map[string]string) (
 
 func (b *dockerBackend) k3sVersions() (string, string) {
 	return b.config.MustGetVariable("KUBERNETES_VERSION"), b.config.MustGetVariable("KUBERNETES_VERSION_UPGRADE_TO")
+}
+
+// providerNamespaces are where clusterctl installs this repository's providers (upstream's namespaces).
+var providerNamespaces = []string{"capi-k3s-bootstrap-system", "capi-k3s-control-plane-system"}
+
+func (b *dockerBackend) restartProviders(ctx context.Context) {
+	c := b.clusterProxy.GetClient()
+	restartedAt := time.Now().Format(time.RFC3339)
+	for _, ns := range providerNamespaces {
+		deployments := &appsv1.DeploymentList{}
+		Expect(c.List(ctx, deployments, client.InNamespace(ns))).To(Succeed())
+		Expect(deployments.Items).ToNot(BeEmpty(), "provider Deployments in %s", ns)
+		for i := range deployments.Items {
+			d := &deployments.Items[i]
+			patch := client.MergeFrom(d.DeepCopy())
+			// What kubectl rollout restart does.
+			if d.Spec.Template.Annotations == nil {
+				d.Spec.Template.Annotations = map[string]string{}
+			}
+			d.Spec.Template.Annotations["kubectl.kubernetes.io/restartedAt"] = restartedAt
+			Expect(c.Patch(ctx, d, patch)).To(Succeed())
+			Eventually(func(g Gomega) {
+				g.Expect(c.Get(ctx, client.ObjectKeyFromObject(d), d)).To(Succeed())
+				want := ptr.Deref(d.Spec.Replicas, 1)
+				g.Expect(d.Status.ObservedGeneration).To(BeNumerically(">=", d.Generation))
+				g.Expect(d.Status.UpdatedReplicas).To(Equal(want), "updated replicas of %s", d.Name)
+				g.Expect(d.Status.AvailableReplicas).To(Equal(want), "available replicas of %s", d.Name)
+				g.Expect(d.Status.Replicas).To(Equal(want), "no old replicas of %s left", d.Name)
+			}, b.config.GetIntervals("bootstrap", "wait-controllers")...).Should(Succeed())
+		}
+	}
 }
 
 func (b *dockerBackend) teardown(ctx context.Context) {

@@ -54,6 +54,10 @@ func (b *simBackend) clusterTemplate(flavor string, vars map[string]string) ([]b
 
 func (b *simBackend) k3sVersions() (string, string) { return "v1.33.6+k3s1", "v1.34.5+k3s1" }
 
+func (b *simBackend) restartProviders(ctx context.Context) {
+	Expect(b.plane.RestartProviders(ctx)).To(Succeed())
+}
+
 func (b *simBackend) teardown(ctx context.Context) {
 	b.clusterProxy.Dispose(ctx)
 	Expect(b.plane.Stop(ctx)).To(Succeed())

@@ -58,6 +58,9 @@ type backend interface {
 	clusterTemplate(flavor string, vars map[string]string) ([]byte, error)
 	// k3sVersions are the K3s versions specs use: the installed one and one to upgrade to.
 	k3sVersions() (from, to string)
+	// restartProviders restarts this repository's two providers (as a rollout of their Deployments would) and
+	// returns once the new ones run.
+	restartProviders(ctx context.Context)
 	// teardown stops what setup started.
 	teardown(ctx context.Context)
 }

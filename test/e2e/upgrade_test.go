@@ -25,6 +25,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
@@ -37,7 +38,7 @@ var _ = Describe("K3s version upgrade", func() {
 	created := deletedAfterEach()
 
 	DescribeTable("rolls out the control plane and the workers",
-		func(ctx SpecContext, maxSurge int32, maxMachines int) {
+		func(ctx SpecContext, maxSurge int32, maxMachines int, restartProviders bool) {
 			from, to := e2eBackend.k3sVersions()
 			ns, result := created.create(ctx, clusterSpec{controlPlaneCount: 3, workerCount: 1, version: from})
 			c := e2eBackend.proxy().GetClient()
@@ -49,6 +50,9 @@ var _ = Describe("K3s version upgrade", func() {
 			kcp.Spec.Rollout.Strategy.RollingUpdate.MaxSurge = ptr.To(intstr.FromInt32(maxSurge))
 			kcp.Spec.Version = to
 			Expect(c.Update(ctx, kcp)).To(Succeed())
+			if restartProviders {
+				restartProvidersMidRollout(ctx, c, result.Cluster.Namespace, before)
+			}
 			waitForControlPlaneVersion(ctx, c, result.Cluster, to)
 			stopSampling()
 			Expect(highest()).To(BeNumerically("<=", maxMachines), "control-plane Machines at once")
@@ -72,10 +76,39 @@ var _ = Describe("K3s version upgrade", func() {
 			}, waitWorkers...).Should(Succeed())
 			verifyClusterHealthy(ctx, result.Cluster)
 		},
-		Entry("maxSurge 1: a new Machine joins before an old one leaves", int32(1), 4),
-		Entry("maxSurge 0: an old Machine leaves before its replacement joins", int32(0), 3),
+		Entry("maxSurge 1: a new Machine joins before an old one leaves", int32(1), 4, false),
+		Entry("maxSurge 0: an old Machine leaves before its replacement joins", int32(0), 3, false),
+		Entry("maxSurge 1 with the providers restarted in the middle", int32(1), 4, true),
 	)
 })
+
+// restartProvidersMidRollout waits until the first of the old control-plane Machines is being deleted, restarts
+// the providers and checks that the rollout was still under way then (old Machines left to replace).
+func restartProvidersMidRollout(ctx SpecContext, c client.Client, namespace string, old []string) {
+	By("Restarting the providers once the first old Machine is being deleted")
+	remaining := 0
+	Eventually(func(g Gomega) {
+		remaining = 0
+		deleting := false
+		for _, name := range old {
+			m := &clusterv1.Machine{}
+			err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, m)
+			switch {
+			case apierrors.IsNotFound(err):
+				deleting = true
+			case err != nil:
+				g.Expect(err).ToNot(HaveOccurred())
+			case !m.DeletionTimestamp.IsZero():
+				deleting = true
+			default:
+				remaining++
+			}
+		}
+		g.Expect(deleting).To(BeTrue(), "an old Machine is being deleted")
+	}, waitControlPlane...).Should(Succeed())
+	e2eBackend.restartProviders(ctx)
+	Expect(remaining).To(BeNumerically(">", 0), "old Machines still to replace when the providers restarted")
+}
 
 // controlPlaneMachineNames lists the names of the cluster's control-plane Machines.
 func controlPlaneMachineNames(ctx SpecContext, c client.Client, cluster *clusterv1.Cluster) []string {

@@ -16,8 +16,9 @@ limitations under the License.
 
 // Package mgmtplane runs a whole Cluster API management plane in the test process: a kube-apiserver and etcd on
 // 127.0.0.1 (envtest) with CAPI core's CRDs and webhooks, CAPI core's controllers, this repository's bootstrap and
-// control-plane providers, and whatever infrastructure provider the caller sets up (the K3s simulator in the e2e
-// suite and the demo). Nothing runs in containers; everything comes from Go modules.
+// control-plane providers (each in a manager of its own, restartable), and whatever infrastructure provider the
+// caller sets up (the K3s simulator in the e2e suite and the demo). Nothing runs in containers; everything comes
+// from Go modules.
 package mgmtplane
 
 import (
@@ -56,15 +57,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 
-	"github.com/k3s-io/cluster-api-k3s/bootstrap/reconcilers/kthreesconfig"
 	bootstrapwebhooks "github.com/k3s-io/cluster-api-k3s/bootstrap/webhooks"
-	"github.com/k3s-io/cluster-api-k3s/controlplane/reconcilers/etcdhook"
-	"github.com/k3s-io/cluster-api-k3s/controlplane/reconcilers/kthreescontrolplane"
 	controlplanewebhooks "github.com/k3s-io/cluster-api-k3s/controlplane/webhooks"
 	"github.com/k3s-io/cluster-api-k3s/internal/apiconversion"
 	"github.com/k3s-io/cluster-api-k3s/internal/test/envtest"
 	"github.com/k3s-io/cluster-api-k3s/pkg/contract"
-	"github.com/k3s-io/cluster-api-k3s/pkg/etcd"
 )
 
 // Options configure Start.
@@ -88,8 +85,10 @@ const connectionRetryInterval = 2 * time.Second
 
 // Plane is a running management plane.
 type Plane struct {
-	// Env is the API server and the manager running every controller.
+	// Env is the API server and the manager running CAPI core, the webhooks and the infrastructure provider.
 	Env *envtest.Environment
+
+	providers *providerSet
 }
 
 // Start starts the management plane; stop it with Stop. ctx bounds only the start.
@@ -136,7 +135,7 @@ func Start(ctx context.Context, opts Options) (*Plane, error) {
 		steps := []func() error{
 			func() error { return setupCAPIWebhooks(mgr, clusterCache) },
 			func() error { return setupCAPIControllers(setupCtx, mgr, clusterCache, concurrency) },
-			func() error { return setupProviders(setupCtx, mgr, clusterCache, concurrency, opts.EtcdRemovalTimeout) },
+			func() error { return setupProviderWebhooks(mgr) },
 		}
 		if opts.SetupInfrastructure != nil {
 			steps = append(steps, func() error { return opts.SetupInfrastructure(setupCtx, mgr) })
@@ -162,12 +161,37 @@ func Start(ctx context.Context, opts Options) (*Plane, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Plane{Env: env}, nil
+	plane := &Plane{Env: env, providers: &providerSet{setups: providerSetups(opts)}}
+	if err := plane.providers.start(ctx, env.Config, env.Scheme); err != nil {
+		return nil, errors.Join(err, env.Stop())
+	}
+	return plane, nil
+}
+
+// RestartProviders stops this repository's controllers, waits until they stopped, and starts them again, as a
+// rollout of the providers' Deployments would; ctx bounds the wait for the new managers' caches.
+func (p *Plane) RestartProviders(ctx context.Context) error {
+	if err := p.StopProviders(); err != nil {
+		return err
+	}
+	return p.StartProviders(ctx)
+}
+
+// StopProviders stops this repository's controllers and waits until they stopped; CAPI core, the webhooks and the
+// infrastructure provider keep running (tests prepare objects as other controllers would have left them).
+func (p *Plane) StopProviders() error {
+	return p.providers.stop()
+}
+
+// StartProviders starts this repository's controllers if they are not running; ctx bounds the wait for their
+// caches.
+func (p *Plane) StartProviders(ctx context.Context) error {
+	return p.providers.start(ctx, p.Env.Config, p.Env.Scheme)
 }
 
 // Stop stops the controllers and the API server.
 func (p *Plane) Stop() error {
-	return p.Env.Stop()
+	return errors.Join(p.providers.stop(), p.Env.Stop())
 }
 
 // setupCAPIWebhooks registers CAPI core's defaulting and validating webhooks.
@@ -239,8 +263,9 @@ func setupCAPIControllers(ctx context.Context, mgr ctrl.Manager, clusterCache cl
 	return nil
 }
 
-// setupProviders registers this repository's webhooks and controllers, as the two managers do.
-func setupProviders(ctx context.Context, mgr ctrl.Manager, clusterCache clustercache.ClusterCache, options controller.Options, removalTimeout time.Duration) error {
+// setupProviderWebhooks registers this repository's webhooks; the providers' controllers run in managers of their
+// own (providers.go).
+func setupProviderWebhooks(mgr ctrl.Manager) error {
 	for _, w := range []func(ctrl.Manager) error{
 		(&bootstrapwebhooks.KThreesConfig{}).SetupWebhookWithManager,
 		(&bootstrapwebhooks.KThreesConfigTemplate{}).SetupWebhookWithManager,
@@ -251,16 +276,5 @@ func setupProviders(ctx context.Context, mgr ctrl.Manager, clusterCache clusterc
 			return fmt.Errorf("failed to set up our webhooks: %w", err)
 		}
 	}
-	if err := (&kthreesconfig.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}).SetupWithManager(ctx, mgr, options); err != nil {
-		return err
-	}
-	connector := etcd.NewConnector(etcd.Config{})
-	if err := (&kthreescontrolplane.Reconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), ClusterCache: clusterCache, EtcdConnector: connector,
-	}).SetupWithManager(ctx, mgr, options); err != nil {
-		return err
-	}
-	return (&etcdhook.Reconciler{
-		Client: mgr.GetClient(), ClusterCache: clusterCache, EtcdConnector: connector, RemovalTimeout: removalTimeout,
-	}).SetupWithManager(ctx, mgr, options)
+	return nil
 }

@@ -27,7 +27,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 )
 
-// TestStart starts a management plane and checks that CAPI's webhooks and controllers act on a Cluster.
+// TestStart starts a management plane, checks that CAPI's webhooks and controllers act on a Cluster, and restarts
+// the providers.
 func TestStart(t *testing.T) {
 	g := NewWithT(t)
 	ctx := t.Context()
@@ -57,4 +58,8 @@ func TestStart(t *testing.T) {
 	err = plane.Env.Client.Create(ctx, m)
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(err.Error()).To(ContainSubstring("clusterName"))
+
+	// The providers restart (stop, wait, start) without disturbing the rest of the plane.
+	g.Expect(plane.RestartProviders(ctx)).To(Succeed())
+	g.Expect(plane.providers.running).To(HaveLen(2))
 }
