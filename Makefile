@@ -68,13 +68,17 @@ generate-manifests: ## Generate CRDs, webhook manifests and RBAC roles
 ##@ Verify
 
 .PHONY: verify
-verify: verify-modules verify-gen lint ## Fail when modules are untidy, generated files are stale or the linters complain
+verify: verify-modules verify-gen lint verify-patches ## Fail when modules are untidy, generated files are stale, the linters complain or the patch queue is inconsistent
 
 .PHONY: verify-gen
 verify-gen: generate ## Fail when generated files differ from the committed ones
 	@if [[ -n "$$(git status --porcelain -- bootstrap controlplane pkg test/infrastructure)" ]]; then \
 		git status --porcelain -- bootstrap controlplane pkg test/infrastructure; git diff --stat -- bootstrap controlplane pkg test/infrastructure; \
 		echo "generated files are stale: run 'make generate' and commit the result"; exit 1; fi
+
+.PHONY: verify-patches
+verify-patches: ## Fail when a patches/ record is malformed, names a missing test, or UPSTREAM.md's index disagrees
+	go run ./hack/tools/verify-patches
 
 .PHONY: verify-modules
 verify-modules: ## Fail when go.mod/go.sum are not tidy
@@ -113,3 +117,60 @@ test-e2e: ## Run the e2e suite on kind + CAPD with real K3s (needs a Docker engi
 	go test -tags e2e ./test/e2e/ -count=1 -timeout 2h -v \
 		-args -e2e.backend=docker -e2e.config=$(CURDIR)/test/e2e/config/docker.yaml \
 		-e2e.artifacts-folder=$(CURDIR)/_artifacts/e2e-docker -ginkgo.focus="$(GINKGO_FOCUS)" -ginkgo.v $(E2E_ARGS)
+
+##@ Release
+
+# The release tag (image tag of the components; unless dev, a version that a series of metadata.yaml covers), the
+# image registry and the output directory of `make release`.
+RELEASE_TAG ?= $(shell git describe --tags --exact-match 2>/dev/null || echo dev)
+REGISTRY ?= ghcr.io/k3s-io/cluster-api-k3s
+RELEASE_DIR ?= out
+
+.PHONY: release
+release: ## Write the release to RELEASE_DIR: both providers' components (images REGISTRY/*:RELEASE_TAG), metadata.yaml, cluster templates
+	go run ./hack/tools/release/cmd --out $(RELEASE_DIR) --registry $(REGISTRY) --tag $(RELEASE_TAG)
+
+.PHONY: test-release
+test-release: ## Install the release into an envtest API server the way clusterctl init does and render the cluster templates
+	KUBEBUILDER_ASSETS="$$(bash hack/envtest-assets.sh)" go test ./test/release/... -count=1 $(TEST_ARGS)
+
+##@ Images
+
+# Upstream's image names: $(REGISTRY)/bootstrap-controller:$(TAG) and $(REGISTRY)/controlplane-controller:$(TAG).
+TAG ?= dev
+REGISTRY ?= ghcr.io/k3s-io/cluster-api-k3s
+BOOTSTRAP_IMG ?= $(REGISTRY)/bootstrap-controller:$(TAG)
+CONTROLPLANE_IMG ?= $(REGISTRY)/controlplane-controller:$(TAG)
+PLATFORMS ?= linux/amd64,linux/arm64
+
+# Version information linked into the managers (internal/version, printed by --version). The build date is the last
+# commit's (or SOURCE_DATE_EPOCH's), so rebuilding a commit gives the same binaries and image digests.
+VERSION_PKG := github.com/k3s-io/cluster-api-k3s/internal/version
+GIT_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+GIT_COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+GIT_TREE_STATE ?= $(shell test -z "$$(git status --porcelain 2>/dev/null)" && echo clean || echo dirty)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+BUILD_DATE ?= $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -r $(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS ?= -s -w -X $(VERSION_PKG).Version=$(GIT_VERSION) -X $(VERSION_PKG).GitCommit=$(GIT_COMMIT) \
+	-X $(VERSION_PKG).GitTreeState=$(GIT_TREE_STATE) -X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
+DOCKER_BUILD_ARGS = --build-arg LDFLAGS="$(LDFLAGS)" --build-arg VERSION=$(GIT_VERSION) --build-arg REVISION=$(GIT_COMMIT)
+
+.PHONY: docker-build
+docker-build: ## Build both provider images for the local platform with Docker (BOOTSTRAP_IMG, CONTROLPLANE_IMG; needs a Docker engine)
+	docker build $(DOCKER_BUILD_ARGS) --build-arg package=bootstrap -t $(BOOTSTRAP_IMG) .
+	docker build $(DOCKER_BUILD_ARGS) --build-arg package=controlplane -t $(CONTROLPLANE_IMG) .
+
+.PHONY: docker-push
+docker-push: ## Push the images built by docker-build
+	docker push $(BOOTSTRAP_IMG)
+	docker push $(CONTROLPLANE_IMG)
+
+.PHONY: docker-buildx-push
+docker-buildx-push: ## Build multi-arch (PLATFORMS) images with docker buildx and push them
+	docker buildx build --platform $(PLATFORMS) $(DOCKER_BUILD_ARGS) --build-arg package=bootstrap -t $(BOOTSTRAP_IMG) --push .
+	docker buildx build --platform $(PLATFORMS) $(DOCKER_BUILD_ARGS) --build-arg package=controlplane -t $(CONTROLPLANE_IMG) --push .
+
+.PHONY: image-tarballs
+image-tarballs: ## Build both images for PLATFORMS without Docker, as OCI image tarballs out/images/<image>-<TAG>.oci.tar
+	go run ./hack/tools/imagebuild --registry=$(REGISTRY) --tag=$(TAG) --platforms=$(PLATFORMS) --ldflags='$(LDFLAGS)' \
+		--version=$(GIT_VERSION) --revision=$(GIT_COMMIT) --source-date-epoch=$(SOURCE_DATE_EPOCH) --out=out/images

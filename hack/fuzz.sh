@@ -23,6 +23,6 @@ while IFS=: read -r file name; do
     failed=1
     break
   done
-done < <(grep -rhoE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+' . --with-filename | sed -E 's#^\./##; s#:func #:#' | sort)
+done < <(grep -rhoE --include='*_test.go' --exclude-dir=testdata --exclude-dir=_artifacts '^func Fuzz[A-Za-z0-9_]+' . --with-filename | sed -E 's#^\./##; s#:func #:#' | sort)
 rm -f /tmp/fuzz-$$.log
 exit "${failed}"

@@ -57,6 +57,7 @@ type Options struct {
 	ProfilerAddress      string
 	Manager              flags.ManagerOptions
 	Logs                 *logsv1.LoggingConfiguration
+	ShowVersion          bool // --version: print the build information and exit
 
 	// Customize, when set, adjusts the manager options built from the flags (e.g. provider-specific cache
 	// settings). It is not a flag.
@@ -84,6 +85,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.WebhookCertDir, "webhook-cert-dir", "/tmp/k8s-webhook-server/serving-certs/", "Webhook serving certificate directory.")
 	fs.StringVar(&o.WebhookCertName, "webhook-cert-name", "tls.crt", "Webhook serving certificate file name.")
 	fs.StringVar(&o.WebhookKeyName, "webhook-key-name", "tls.key", "Webhook serving key file name.")
+	fs.BoolVar(&o.ShowVersion, "version", false, "Print the version and exit.")
 	fs.StringVar(&o.ProfilerAddress, "profiler-address", "", "Serve pprof on this address when set, e.g. localhost:6060.")
 	flags.AddManagerOptions(fs, &o.Manager)
 	feature.MutableGates.AddFlag(fs)

@@ -25,15 +25,22 @@ import (
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+
+	"github.com/k3s-io/cluster-api-k3s/internal/version"
 )
 
 // Run builds a manager from the options, lets setup register webhooks and controllers, adds the health checks and
 // runs the manager until ctx ends.
 func Run(ctx context.Context, o *Options, scheme *runtime.Scheme, leaderElectionID, userAgent string, setup func(context.Context, ctrl.Manager) error) error {
+	if o.ShowVersion {
+		fmt.Println(version.String())
+		return nil
+	}
 	if err := logsv1.ValidateAndApply(o.Logs, nil); err != nil {
 		return fmt.Errorf("invalid logging options: %w", err)
 	}
 	ctrl.SetLogger(klog.Background())
+	ctrl.Log.WithName("setup").Info("Build information", version.Get().KeysAndValues()...)
 
 	mgrOptions, err := o.ManagerOptions(scheme, leaderElectionID)
 	if err != nil {

@@ -41,11 +41,22 @@ type InitLocker interface {
 	Unlock(ctx context.Context, cluster *clusterv1.Cluster) bool
 }
 
-// +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kthreesconfigs,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kthreesconfigs/status;kthreesconfigs/finalizers,verbs=get;update;patch
+// RBAC of the bootstrap manager, one rule per need (docs/configuration.md):
+// KThreesConfigs are watched and written only through CAPI's patch helper (merge patches, no update).
+// +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kthreesconfigs,verbs=get;list;watch;patch
+// Status goes through the patch helper; finalizers/update lets the data and CA Secrets carry a blocking controller
+// reference to their KThreesConfig (OwnerReferencesPermissionEnforcement).
+// +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kthreesconfigs/status,verbs=patch
+// +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kthreesconfigs/finalizers,verbs=update
+// Owners and the Cluster are read from the cache and watched; the bootstrap provider never writes them.
 // +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=clusters;machines;machinepools,verbs=get;list;watch
+// Secrets: metadata watch (join token, files' contentFrom), reads, creation of the data, CA and token Secrets, and
+// update of a data Secret left over by an interrupted reconcile. Secrets are never patched or deleted here (owner
+// references let the garbage collector remove them).
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update
+// The init lock ConfigMap (<cluster>-lock): read, created to lock, deleted to unlock.
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create;delete
+// Events are created and, when repeated, patched by the event recorder.
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
 // Reconciler reconciles KThreesConfigs.

@@ -53,10 +53,15 @@ import (
 	"github.com/k3s-io/cluster-api-k3s/pkg/workload"
 )
 
+// RBAC of the etcd hook controller (merged with the KThreesControlPlane controller's into one role):
+// Machines are watched; the pre-terminate hook annotation is removed with a merge patch.
 // +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=machines,verbs=get;list;watch;patch
+// The Machine's Cluster and control plane are read from the cache.
 // +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=clusters,verbs=get;list;watch
 // +kubebuilder:rbac:groups=controlplane.cluster.x-k8s.io,resources=kthreescontrolplanes,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// The etcd CA Secret is read from the API server (Secrets are not cached).
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// Events are created and, when repeated, patched by the event recorder.
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
 const (

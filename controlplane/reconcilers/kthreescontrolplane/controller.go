@@ -39,14 +39,31 @@ import (
 	"github.com/k3s-io/cluster-api-k3s/pkg/workload"
 )
 
-// +kubebuilder:rbac:groups=controlplane.cluster.x-k8s.io,resources=kthreescontrolplanes,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=controlplane.cluster.x-k8s.io,resources=kthreescontrolplanes/status;kthreescontrolplanes/finalizers,verbs=get;update;patch
-// +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kthreesconfigs,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=clusters;clusters/status,verbs=get;list;watch
-// +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=machines;machines/status,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=infrastructure.cluster.x-k8s.io,resources=*,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// RBAC of the control-plane manager, one rule per need (docs/configuration.md):
+// KThreesControlPlanes are watched and written only through CAPI's patch helper (merge patches, no update).
+// +kubebuilder:rbac:groups=controlplane.cluster.x-k8s.io,resources=kthreescontrolplanes,verbs=get;list;watch;patch
+// Status goes through the patch helper; finalizers/update lets Machines, KThreesConfigs and Secrets carry a
+// blocking controller reference to their control plane (OwnerReferencesPermissionEnforcement).
+// +kubebuilder:rbac:groups=controlplane.cluster.x-k8s.io,resources=kthreescontrolplanes/status,verbs=patch
+// +kubebuilder:rbac:groups=controlplane.cluster.x-k8s.io,resources=kthreescontrolplanes/finalizers,verbs=update
+// KThreesConfigs of new Machines are created, then kept with server-side apply and merge patches (adoption,
+// field ownership); delete removes one left behind by a failed Machine creation.
+// +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kthreesconfigs,verbs=get;list;watch;create;patch;delete
+// The Cluster is read and watched, never written.
+// +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=clusters,verbs=get;list;watch
+// Machines are created with server-side apply (create is checked for an apply that creates), patched in place and
+// deleted on scale down and remediation; their conditions are written with a status patch.
+// +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=machines,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=machines/status,verbs=patch
+// Infrastructure kinds are not known in advance: templates are read and patched (Cluster owner reference),
+// InfraMachines are cloned with server-side apply, patched in place and deleted after a failed creation.
+// +kubebuilder:rbac:groups=infrastructure.cluster.x-k8s.io,resources=*,verbs=get;list;watch;create;patch;delete
+// Secrets are read from the API server (not cached, so no list/watch): CAs, token and kubeconfig are created,
+// the kubeconfig is updated on rotation, controller references are moved with a patch.
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;update;patch
+// Events are created and, when repeated, patched by the event recorder.
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// CRDs are read (cached) for the contract labels that map a reference to the API version to use.
 // +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch
 
 // Reconciler reconciles KThreesControlPlanes.

@@ -39,6 +39,7 @@ import (
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 )
 
+// Deletion waits until the Cluster's MachinePools are gone (listed from the cache), as KCP does.
 // +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=machinepools,verbs=get;list;watch
 
 // deleteListLimit is how many names a Deleting condition message lists.

@@ -1,0 +1,30 @@
+/*
+Copyright 2026 The cluster-api-k3s Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command fakemanager stands in for a manager in the imagebuild tests: it is small, so it builds fast, and prints
+// the link-time version information and the user it runs as.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/k3s-io/cluster-api-k3s/internal/version"
+)
+
+func main() {
+	fmt.Printf("%s uid=%d\n", version.String(), os.Getuid())
+}

@@ -1,0 +1,20 @@
+/*
+Copyright 2026 The cluster-api-k3s Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package version holds the build information of the managers. The values are set at link time with
+// `-ldflags "-X github.com/k3s-io/cluster-api-k3s/internal/version.Version=..."` (see LDFLAGS in the Makefile); a
+// binary built without them falls back to what the Go toolchain stamped into it.
+package version
