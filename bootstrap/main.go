@@ -25,6 +25,7 @@ import (
 	"os"
 
 	"github.com/spf13/pflag"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	_ "k8s.io/component-base/logs/json/register"
@@ -47,7 +48,8 @@ var scheme = runtime.NewScheme()
 
 func init() {
 	for _, add := range []func(*runtime.Scheme) error{
-		clientgoscheme.AddToScheme, clusterv1.AddToScheme,
+		// CRDs: CAPI's CRD migrator watches them.
+		clientgoscheme.AddToScheme, apiextensionsv1.AddToScheme, clusterv1.AddToScheme,
 		bootstrapv1beta1.AddToScheme, bootstrapv1beta2.AddToScheme, bootstrapv1.AddToScheme,
 	} {
 		if err := add(scheme); err != nil {
@@ -88,6 +90,9 @@ func (o *options) setup(ctx context.Context, mgr ctrl.Manager) error {
 				return fmt.Errorf("failed to set up webhooks: %w", err)
 			}
 		}
+	}
+	if err := manager.SetupCRDMigrator(ctx, mgr, o.SkipCRDMigrationPhases, &bootstrapv1.KThreesConfig{}, &bootstrapv1.KThreesConfigTemplate{}); err != nil {
+		return err
 	}
 	return (&kthreesconfig.Reconciler{
 		Client:           mgr.GetClient(),

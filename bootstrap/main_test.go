@@ -21,6 +21,11 @@ import (
 
 	. "github.com/onsi/gomega"
 	"github.com/spf13/pflag"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+
+	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
 )
 
 func Test_options(t *testing.T) {
@@ -50,5 +55,19 @@ func Test_options(t *testing.T) {
 			g.Expect(mgrOptions.Metrics.BindAddress).To(Equal(tt.wantMetrics))
 			g.Expect(o.ConcurrencyOr(o.configConcurrency)).To(Equal(tt.wantConcurrency))
 		})
+	}
+}
+
+// TestScheme checks the manager's scheme knows every kind its controllers watch, CRDs for CAPI's CRD migrator
+// included (the manager fails at start otherwise).
+func TestScheme(t *testing.T) {
+	g := NewWithT(t)
+	for _, gvk := range []schema.GroupVersionKind{
+		apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition"),
+		clusterv1.GroupVersion.WithKind("Machine"),
+		bootstrapv1.GroupVersion.WithKind("KThreesConfig"),
+		bootstrapv1.GroupVersion.WithKind("KThreesConfigTemplate"),
+	} {
+		g.Expect(scheme.Recognizes(gvk)).To(BeTrue(), gvk.String())
 	}
 }

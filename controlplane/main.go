@@ -100,6 +100,7 @@ func (o *options) controllerOptions() setup.Options {
 	c.MachineConcurrency = o.ConcurrencyOr(c.MachineConcurrency)
 	c.WatchFilter = o.WatchFilter
 	c.UserAgent = userAgent
+	c.SkipCRDMigrationPhases = o.SkipCRDMigrationPhases
 	return c
 }
 

@@ -58,6 +58,8 @@ type Options struct {
 	Manager              flags.ManagerOptions
 	Logs                 *logsv1.LoggingConfiguration
 	ShowVersion          bool // --version: print the build information and exit
+	// SkipCRDMigrationPhases are CAPI's CRD migration phases not to run (StorageVersionMigration, CleanupManagedFields).
+	SkipCRDMigrationPhases []string
 
 	// Customize, when set, adjusts the manager options built from the flags (e.g. provider-specific cache
 	// settings). It is not a flag.
@@ -86,6 +88,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.WebhookCertName, "webhook-cert-name", "tls.crt", "Webhook serving certificate file name.")
 	fs.StringVar(&o.WebhookKeyName, "webhook-key-name", "tls.key", "Webhook serving key file name.")
 	fs.BoolVar(&o.ShowVersion, "version", false, "Print the version and exit.")
+	fs.StringSliceVar(&o.SkipCRDMigrationPhases, "skip-crd-migration-phases", nil,
+		"CRD migration phases to skip: StorageVersionMigration (rewrite objects at the storage version after an upgrade), CleanupManagedFields.")
 	fs.StringVar(&o.ProfilerAddress, "profiler-address", "", "Serve pprof on this address when set, e.g. localhost:6060.")
 	flags.AddManagerOptions(fs, &o.Manager)
 	feature.MutableGates.AddFlag(fs)

@@ -31,6 +31,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -51,7 +52,8 @@ import (
 // v1beta3; the secrets, labels, annotations, finalizer, SSA field manager and the InfraMachines' clone annotations
 // are the ones both write. The spec creates the cluster with our providers, stops them, rewrites the objects in
 // etcd as upstream stores them, and leaves a control-plane Machine in deletion held by upstream's bare
-// pre-terminate hook, as upstream's scale-down does, before starting our providers again.
+// pre-terminate hook, as upstream's scale-down does, before starting our providers again. The CRDs' storedVersions
+// get v1beta2 back, as after an upgrade from upstream's CRDs, so the providers' CRD migrator has work to do.
 var _ = Describe("Swap from upstream", func() {
 	created := deletedAfterEach()
 
@@ -121,7 +123,16 @@ var _ = Describe("Swap from upstream", func() {
 			g.Expect(c.Get(ctx, client.ObjectKeyFromObject(victim), m)).To(Succeed())
 			g.Expect(conditions.GetReason(m, clusterv1.MachineDeletingCondition)).To(Equal(clusterv1.MachineDeletingWaitingForPreTerminateHookReason))
 		}, waitControlPlane...).Should(Succeed())
-		store.expectStoredAtV1beta2(ctx)
+		store.expectStored(ctx, "v1beta2", store.keys)
+
+		By("Recording v1beta2 in our CRDs' storedVersions, as upgrading from upstream's CRDs (storage v1beta2) leaves them")
+		for _, name := range ourCRDs {
+			crd := &apiextensionsv1.CustomResourceDefinition{}
+			Expect(c.Get(ctx, client.ObjectKey{Name: name}, crd)).To(Succeed())
+			crdPatch := client.MergeFrom(crd.DeepCopy())
+			crd.Status.StoredVersions = []string{"v1beta2", "v1beta3"}
+			Expect(c.Status().Patch(ctx, crd, crdPatch)).To(Succeed())
+		}
 
 		By("Starting our providers")
 		history := watchMachines(ctx, c, cluster)
@@ -145,14 +156,31 @@ var _ = Describe("Swap from upstream", func() {
 		kcp := controlPlaneOf(ctx, c, cluster)
 		Expect(ptr.Deref(kcp.Spec.Replicas, 0)).To(Equal(int32(2)))
 		Expect(kcp.Finalizers).To(ConsistOf(controlplanev1.KThreesControlPlaneFinalizer))
+
+		By("CAPI's CRD migrator, run by our providers, rewrote every object at v1beta3 and dropped v1beta2 from storedVersions")
+		Eventually(func(g Gomega) {
+			for _, name := range ourCRDs {
+				crd := &apiextensionsv1.CustomResourceDefinition{}
+				g.Expect(c.Get(ctx, client.ObjectKey{Name: name}, crd)).To(Succeed())
+				g.Expect(crd.Status.StoredVersions).To(Equal([]string{"v1beta3"}), name)
+			}
+		}, waitControlPlane...).Should(Succeed())
+		store.expectStored(ctx, "v1beta3", store.all)
 	})
 })
+
+// ourCRDs are the CRDs of this repository's kinds; upstream stored all four at v1beta2.
+var ourCRDs = []string{
+	"kthreesconfigs.bootstrap.cluster.x-k8s.io", "kthreesconfigtemplates.bootstrap.cluster.x-k8s.io",
+	"kthreescontrolplanes.controlplane.cluster.x-k8s.io", "kthreescontrolplanetemplates.controlplane.cluster.x-k8s.io",
+}
 
 // upstreamStore rewrites objects in the management cluster's etcd as upstream's providers store them.
 type upstreamStore struct {
 	etcdURL string
 	c       client.Client
-	keys    []string
+	// all are the etcd keys rewritten; keys those expected to stay at v1beta2 until our providers start.
+	all, keys []string
 }
 
 // rewrite reads the object at v1beta2 through the API server (our conversion webhook converts it), drops the
@@ -184,6 +212,7 @@ func (s *upstreamStore) rewrite(ctx context.Context, obj client.Object, key clie
 		Expect(resp.Succeeded).To(BeTrue(), "%s is stored in etcd", etcdKey)
 	})
 	s.keys = append(s.keys, etcdKey)
+	s.all = append(s.all, etcdKey)
 	// The API server serves the rewritten object (through its watch cache) before anything else happens.
 	Eventually(func(g Gomega) {
 		got := obj.DeepCopyObject().(client.Object)
@@ -193,15 +222,15 @@ func (s *upstreamStore) rewrite(ctx context.Context, obj client.Object, key clie
 	return etcdKey
 }
 
-// untrack excludes an etcd key from expectStoredAtV1beta2.
+// untrack excludes an etcd key from the keys expected to stay at v1beta2.
 func (s *upstreamStore) untrack(etcdKey string) {
 	s.keys = slices.DeleteFunc(s.keys, func(k string) bool { return k == etcdKey })
 }
 
-// expectStoredAtV1beta2 checks that every tracked object is still stored at v1beta2 (nothing wrote it since).
-func (s *upstreamStore) expectStoredAtV1beta2(ctx context.Context) {
+// expectStored checks that the objects at the etcd keys are stored at version.
+func (s *upstreamStore) expectStored(ctx context.Context, version string, keys []string) {
 	withEtcd(ctx, s.etcdURL, func(cli *clientv3.Client) {
-		for _, key := range s.keys {
+		for _, key := range keys {
 			resp, err := cli.Get(ctx, key)
 			Expect(err).ToNot(HaveOccurred())
 			Expect(resp.Kvs).To(HaveLen(1), key)
@@ -212,9 +241,9 @@ func (s *upstreamStore) expectStoredAtV1beta2(ctx context.Context) {
 			Expect(json.Unmarshal(resp.Kvs[0].Value, &stored)).To(Succeed())
 			var writers []string
 			for _, f := range stored.Metadata.ManagedFields {
-				writers = append(writers, fmt.Sprintf("%s %s %s %s", f.Manager, f.Operation, f.Time, f.FieldsV1.String()))
+				writers = append(writers, fmt.Sprintf("%s %s %s", f.Manager, f.Operation, f.Time))
 			}
-			Expect(stored.APIVersion).To(HaveSuffix("/v1beta2"), "%s, written by %v", key, writers)
+			Expect(stored.APIVersion).To(HaveSuffix("/"+version), "%s, written by %v", key, writers)
 		}
 	})
 }

@@ -14,9 +14,9 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package setup wires the control-plane provider's controllers into a manager: the manager's cache settings, the
-// ClusterCache for workload clusters, the KThreesControlPlane controller and the etcd pre-terminate hook
-// controller. The manager binary and the in-process management plane of the e2e suite and the demo share it, so
+// Package setup wires the control-plane provider's controllers into a manager: the manager's cache settings, CAPI's
+// CRD migrator, the ClusterCache for workload clusters, the KThreesControlPlane controller and the etcd
+// pre-terminate hook controller. The manager binary and the in-process management plane of the e2e suite and the demo share it, so
 // tests run the production wiring.
 package setup
 
@@ -38,8 +38,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
+	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 	"github.com/k3s-io/cluster-api-k3s/controlplane/reconcilers/etcdhook"
 	"github.com/k3s-io/cluster-api-k3s/controlplane/reconcilers/kthreescontrolplane"
+	"github.com/k3s-io/cluster-api-k3s/internal/manager"
 	"github.com/k3s-io/cluster-api-k3s/pkg/etcd"
 )
 
@@ -57,6 +59,8 @@ type Options struct {
 	Etcd                        etcd.Config
 	// UserAgent identifies the manager to workload API servers.
 	UserAgent string
+	// SkipCRDMigrationPhases are the values of --skip-crd-migration-phases (internal/manager).
+	SkipCRDMigrationPhases []string
 	// ConnectionRetryInterval, when set, replaces the ClusterCache's 30s wait before retrying a failed workload
 	// cluster connection (tests, where workload API servers start within seconds of their kubeconfig).
 	ConnectionRetryInterval time.Duration
@@ -102,9 +106,13 @@ func CustomizeManager(mgrOptions *ctrl.Options) {
 	mgrOptions.Client.Cache.Unstructured = true
 }
 
-// Controllers sets up the ClusterCache and both controllers with mgr. The caller shuts the returned ClusterCache
+// Controllers sets up the CRD migrator, the ClusterCache and both controllers with mgr. The caller shuts the returned ClusterCache
 // down after the manager stopped when it restarts controllers in one process (tests).
 func Controllers(ctx context.Context, mgr ctrl.Manager, o Options) (clustercache.ClusterCache, error) {
+	if err := manager.SetupCRDMigrator(ctx, mgr, o.SkipCRDMigrationPhases,
+		&controlplanev1.KThreesControlPlane{}, &controlplanev1.KThreesControlPlaneTemplate{}); err != nil {
+		return nil, err
+	}
 	clusterCache, err := clustercache.SetupWithManager(ctx, mgr, clusterCacheOptions(o, mgr.GetClient()),
 		controller.Options{MaxConcurrentReconciles: o.ClusterCacheConcurrency})
 	if err != nil {

@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
 	"github.com/k3s-io/cluster-api-k3s/bootstrap/reconcilers/kthreesconfig"
 	"github.com/k3s-io/cluster-api-k3s/controlplane/reconcilers/setup"
 	"github.com/k3s-io/cluster-api-k3s/internal/manager"
@@ -59,6 +60,9 @@ func providerSetups(opts Options) map[string]providerSetup {
 	}
 	return map[string]providerSetup{
 		"bootstrap": func(ctx context.Context, mgr ctrl.Manager) (clustercache.ClusterCache, error) {
+			if err := manager.SetupCRDMigrator(ctx, mgr, nil, &bootstrapv1.KThreesConfig{}, &bootstrapv1.KThreesConfigTemplate{}); err != nil {
+				return nil, err
+			}
 			return nil, (&kthreesconfig.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}).
 				SetupWithManager(ctx, mgr, controller.Options{MaxConcurrentReconciles: concurrency})
 		},
