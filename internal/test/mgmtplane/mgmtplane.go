@@ -16,7 +16,8 @@ limitations under the License.
 
 // Package mgmtplane runs a whole Cluster API management plane in the test process: a kube-apiserver and etcd on
 // 127.0.0.1 (envtest) with CAPI core's CRDs and webhooks, CAPI core's controllers, this repository's bootstrap and
-// control-plane providers (each in a manager of its own, restartable), and whatever infrastructure provider the
+// control-plane providers (each in a manager of its own, restartable, running as a user that has only the
+// provider's generated ClusterRole), and whatever infrastructure provider the
 // caller sets up (the K3s simulator in the e2e suite and the demo). Nothing runs in containers; everything comes
 // from Go modules.
 package mgmtplane
@@ -161,8 +162,12 @@ func Start(ctx context.Context, opts Options) (*Plane, error) {
 	if err != nil {
 		return nil, err
 	}
-	plane := &Plane{Env: env, providers: &providerSet{setups: providerSetups(opts)}}
-	if err := plane.providers.start(ctx, env.Config, env.Scheme); err != nil {
+	identities, err := providerIdentities(ctx, env)
+	if err != nil {
+		return nil, errors.Join(err, env.Stop())
+	}
+	plane := &Plane{Env: env, providers: &providerSet{setups: providerSetups(opts), configs: identities}}
+	if err := plane.providers.start(ctx, env.Scheme); err != nil {
 		return nil, errors.Join(err, env.Stop())
 	}
 	return plane, nil
@@ -186,7 +191,7 @@ func (p *Plane) StopProviders() error {
 // StartProviders starts this repository's controllers if they are not running; ctx bounds the wait for their
 // caches.
 func (p *Plane) StartProviders(ctx context.Context) error {
-	return p.providers.start(ctx, p.Env.Config, p.Env.Scheme)
+	return p.providers.start(ctx, p.Env.Scheme)
 }
 
 // Stop stops the controllers and the API server.

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -58,6 +60,15 @@ func TestStart(t *testing.T) {
 	err = plane.Env.Client.Create(ctx, m)
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(err.Error()).To(ContainSubstring("clusterName"))
+
+	// The providers run with their generated ClusterRoles only: reading what those do not grant is forbidden.
+	for provider, cfg := range plane.providers.configs {
+		c, err := client.New(cfg, client.Options{Scheme: plane.Env.Scheme})
+		g.Expect(err).ToNot(HaveOccurred())
+		err = c.List(ctx, &rbacv1.ClusterRoleList{})
+		g.Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%s provider listing ClusterRoles: %v", provider, err)
+		g.Expect(c.List(ctx, &clusterv1.ClusterList{})).To(Succeed(), "%s provider listing Clusters", provider)
+	}
 
 	// The providers restart (stop, wait, start) without disturbing the rest of the plane.
 	g.Expect(plane.RestartProviders(ctx)).To(Succeed())

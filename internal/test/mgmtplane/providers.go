@@ -140,20 +140,22 @@ func (p *providerManager) stop() error {
 
 // providerSet is the running providers.
 type providerSet struct {
-	mu      sync.Mutex
-	setups  map[string]providerSetup
+	mu     sync.Mutex
+	setups map[string]providerSetup
+	// configs are the providers' identities (rbac.go), by provider name.
+	configs map[string]*rest.Config
 	running []*providerManager
 }
 
 // start starts every provider unless they are running.
-func (s *providerSet) start(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme) error {
+func (s *providerSet) start(ctx context.Context, scheme *runtime.Scheme) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.running) > 0 {
 		return nil
 	}
 	for name, register := range s.setups {
-		p, err := startProvider(ctx, cfg, scheme, name, register)
+		p, err := startProvider(ctx, s.configs[name], scheme, name, register)
 		if err != nil {
 			return errors.Join(err, s.stopLocked())
 		}
