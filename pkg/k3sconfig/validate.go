@@ -18,6 +18,7 @@ package k3sconfig
 
 import (
 	"path"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -41,6 +42,12 @@ func ValidateKThreesConfigSpec(spec *bootstrapv1.KThreesConfigSpec, fldPath *fie
 	errs = append(errs, ValidateFiles(spec.Files, fldPath.Child("files"))...)
 	errs = append(errs, validateServerConfig(&spec.ServerConfig, fldPath.Child("serverConfig"))...)
 	errs = append(errs, validateAgentConfig(&spec.AgentConfig, fldPath.Child("agentConfig"))...)
+	// cloud-config is rendered by cloud-init with jinja (the "## template: jinja" header); Ignition is not, so a
+	// jinja node name would reach K3s literally and fail as an invalid node name on every machine.
+	if spec.Format == bootstrapv1.Ignition && strings.Contains(spec.AgentConfig.NodeName, "{{") {
+		errs = append(errs, field.Invalid(fldPath.Child("agentConfig", "nodeName"), spec.AgentConfig.NodeName,
+			"jinja expressions are rendered only with format cloud-config; with format ignition set a literal node name or leave it empty (K3s then uses the hostname)"))
+	}
 	return errs
 }
 

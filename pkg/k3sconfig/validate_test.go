@@ -66,6 +66,21 @@ func Test_ValidateKThreesConfigSpec(t *testing.T) {
 			},
 		},
 		{
+			name: "jinja node name with ignition",
+			spec: &bootstrapv1.KThreesConfigSpec{Format: bootstrapv1.Ignition,
+				AgentConfig: bootstrapv1.KThreesAgentConfig{NodeName: "{{ ds.meta_data.local_hostname }}"}},
+			wantErrs: []string{`spec.agentConfig.nodeName: Invalid value: "{{ ds.meta_data.local_hostname }}": jinja expressions are rendered only with format cloud-config`},
+		},
+		{
+			name: "jinja node name with cloud-config",
+			spec: &bootstrapv1.KThreesConfigSpec{Format: bootstrapv1.CloudConfig,
+				AgentConfig: bootstrapv1.KThreesAgentConfig{NodeName: "{{ ds.meta_data.local_hostname }}"}},
+		},
+		{
+			name: "literal node name with ignition",
+			spec: &bootstrapv1.KThreesConfigSpec{Format: bootstrapv1.Ignition, AgentConfig: bootstrapv1.KThreesAgentConfig{NodeName: "edge-1"}},
+		},
+		{
 			name:     "version format",
 			spec:     &bootstrapv1.KThreesConfigSpec{Version: "v1.34.5"},
 			wantErrs: []string{`spec.version: Invalid value: "v1.34.5"`},
