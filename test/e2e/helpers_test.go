@@ -21,6 +21,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -190,3 +191,57 @@ var (
 	infraTemplateGVK = schema.GroupVersionKind{Group: "infrastructure.cluster.x-k8s.io", Version: "v1beta1", Kind: "K3sSimMachineTemplate"}
 	infraMachineGVK  = schema.GroupVersionKind{Group: "infrastructure.cluster.x-k8s.io", Version: "v1beta1", Kind: "K3sSimMachine"}
 )
+
+// machineHistory samples a cluster's Machines every 100ms until stopped.
+type machineHistory struct {
+	done   chan struct{}
+	result chan machineSamples
+}
+
+// machineSamples is what a machineHistory saw.
+type machineSamples struct {
+	// seen are the Machines seen, deleting those seen with a deletion timestamp.
+	seen, deleting []string
+	// mostControlPlane is the highest number of control-plane Machines in one sample.
+	mostControlPlane int
+}
+
+// watchMachines starts sampling the cluster's Machines.
+func watchMachines(ctx context.Context, c client.Client, cluster *clusterv1.Cluster) *machineHistory {
+	h := &machineHistory{done: make(chan struct{}), result: make(chan machineSamples, 1)}
+	go func() {
+		defer GinkgoRecover()
+		var samples machineSamples
+		for {
+			machines := &clusterv1.MachineList{}
+			if err := c.List(ctx, machines, client.InNamespace(cluster.Namespace), client.MatchingLabels{clusterv1.ClusterNameLabel: cluster.Name}); err == nil {
+				controlPlane := 0
+				for _, m := range machines.Items {
+					if _, ok := m.Labels[clusterv1.MachineControlPlaneLabel]; ok {
+						controlPlane++
+					}
+					if !slices.Contains(samples.seen, m.Name) {
+						samples.seen = append(samples.seen, m.Name)
+					}
+					if !m.DeletionTimestamp.IsZero() && !slices.Contains(samples.deleting, m.Name) {
+						samples.deleting = append(samples.deleting, m.Name)
+					}
+				}
+				samples.mostControlPlane = max(samples.mostControlPlane, controlPlane)
+			}
+			select {
+			case <-h.done:
+				h.result <- samples
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	return h
+}
+
+// stop stops sampling and returns what was seen; it must be called once.
+func (h *machineHistory) stop() machineSamples {
+	close(h.done)
+	return <-h.result
+}

@@ -23,7 +23,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -151,13 +150,13 @@ var _ = Describe("Swap from upstream", func() {
 		verifyClusterHealthy(ctx, cluster)
 		// A few more seconds of steady state: still nothing created or deleted.
 		time.Sleep(3 * time.Second)
-		seen, deleting := history.stop()
+		samples := history.stop()
 		var before []string
 		for _, m := range machines {
 			before = append(before, m.Name)
 		}
-		Expect(seen).To(ConsistOf(before), "no Machine created: nothing rolled out")
-		Expect(deleting).To(ConsistOf(victim.Name), "no other Machine deleted")
+		Expect(samples.seen).To(ConsistOf(before), "no Machine created: nothing rolled out")
+		Expect(samples.deleting).To(ConsistOf(victim.Name), "no other Machine deleted")
 		kcp := controlPlaneOf(ctx, c, cluster)
 		Expect(ptr.Deref(kcp.Spec.Replicas, 0)).To(Equal(int32(2)))
 		Expect(kcp.Finalizers).To(ConsistOf(controlplanev1.KThreesControlPlaneFinalizer))
@@ -292,47 +291,4 @@ func clusterMachines(ctx context.Context, c client.Client, cluster *clusterv1.Cl
 	machines := &clusterv1.MachineList{}
 	Expect(c.List(ctx, machines, client.InNamespace(cluster.Namespace), client.MatchingLabels{clusterv1.ClusterNameLabel: cluster.Name})).To(Succeed())
 	return machines.Items
-}
-
-// machineHistory records every Machine of a cluster seen, and every one seen deleting, until stopped.
-type machineHistory struct {
-	done   chan struct{}
-	once   sync.Once
-	result chan [2][]string
-}
-
-// watchMachines samples the cluster's Machines every 100ms.
-func watchMachines(ctx context.Context, c client.Client, cluster *clusterv1.Cluster) *machineHistory {
-	h := &machineHistory{done: make(chan struct{}), result: make(chan [2][]string, 1)}
-	go func() {
-		defer GinkgoRecover()
-		var seen, deleting []string
-		for {
-			machines := &clusterv1.MachineList{}
-			if err := c.List(ctx, machines, client.InNamespace(cluster.Namespace), client.MatchingLabels{clusterv1.ClusterNameLabel: cluster.Name}); err == nil {
-				for _, m := range machines.Items {
-					if !slices.Contains(seen, m.Name) {
-						seen = append(seen, m.Name)
-					}
-					if !m.DeletionTimestamp.IsZero() && !slices.Contains(deleting, m.Name) {
-						deleting = append(deleting, m.Name)
-					}
-				}
-			}
-			select {
-			case <-h.done:
-				h.result <- [2][]string{seen, deleting}
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	}()
-	return h
-}
-
-// stop stops sampling and returns the Machines seen and those seen deleting.
-func (h *machineHistory) stop() (seen, deleting []string) {
-	h.once.Do(func() { close(h.done) })
-	r := <-h.result
-	return r[0], r[1]
 }

@@ -20,8 +20,6 @@ package e2e
 
 import (
 	"fmt"
-	"sync"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -46,7 +44,7 @@ var _ = Describe("K3s version upgrade", func() {
 			before := controlPlaneMachineNames(ctx, c, result.Cluster)
 
 			By(fmt.Sprintf("Upgrading the control plane to %s with maxSurge %d", to, maxSurge))
-			stopSampling, highest := sampleControlPlaneMachineCount(ctx, c, result.Cluster)
+			history := watchMachines(ctx, c, result.Cluster)
 			kcp.Spec.Rollout.Strategy.RollingUpdate.MaxSurge = ptr.To(intstr.FromInt32(maxSurge))
 			kcp.Spec.Version = to
 			Expect(c.Update(ctx, kcp)).To(Succeed())
@@ -54,8 +52,7 @@ var _ = Describe("K3s version upgrade", func() {
 				restartProvidersMidRollout(ctx, c, result.Cluster.Namespace, before)
 			}
 			waitForControlPlaneVersion(ctx, c, result.Cluster, to)
-			stopSampling()
-			Expect(highest()).To(BeNumerically("<=", maxMachines), "control-plane Machines at once")
+			Expect(history.stop().mostControlPlane).To(BeNumerically("<=", maxMachines), "control-plane Machines at once")
 			Expect(controlPlaneMachineNames(ctx, c, result.Cluster)).ToNot(ContainElements(before), "every Machine replaced")
 			expectEtcdMembersMatchMachines(ctx, result.Cluster)
 
@@ -132,34 +129,4 @@ func waitForControlPlaneVersion(ctx SpecContext, c client.Client, cluster *clust
 		g.Expect(kcp.Status.Versions).To(Equal([]clusterv1.StatusVersion{{Version: version, Replicas: ptr.Deref(kcp.Spec.Replicas, 1)}}))
 	}, waitControlPlane...).Should(Succeed())
 	waitForControlPlaneReplicas(ctx, c, cluster, waitControlPlane...)
-}
-
-// sampleControlPlaneMachineCount counts the control-plane Machines every 100ms until stopped, and returns the
-// highest count seen.
-func sampleControlPlaneMachineCount(ctx SpecContext, c client.Client, cluster *clusterv1.Cluster) (stop func(), highest func() int) {
-	done, result := make(chan struct{}), make(chan int, 1)
-	go func() {
-		defer GinkgoRecover()
-		most := 0
-		for {
-			select {
-			case <-done:
-				result <- most
-				return
-			default:
-			}
-			machines := &clusterv1.MachineList{}
-			if err := c.List(ctx, machines, client.InNamespace(cluster.Namespace), client.MatchingLabels{
-				clusterv1.ClusterNameLabel: cluster.Name, clusterv1.MachineControlPlaneLabel: "",
-			}); err == nil {
-				most = max(most, len(machines.Items))
-			}
-			select {
-			case <-done:
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	}()
-	var once sync.Once
-	return func() { once.Do(func() { close(done) }) }, func() int { return <-result }
 }

@@ -166,7 +166,7 @@ func Start(ctx context.Context, opts Options) (*Plane, error) {
 	if err != nil {
 		return nil, errors.Join(err, env.Stop())
 	}
-	plane := &Plane{Env: env, providers: &providerSet{setups: providerSetups(opts), configs: identities}}
+	plane := &Plane{Env: env, providers: &providerSet{providers: providers(opts), configs: identities}}
 	if err := plane.providers.start(ctx, env.Scheme); err != nil {
 		return nil, errors.Join(err, env.Stop())
 	}

@@ -49,24 +49,29 @@ type providerManager struct {
 	clusterCache clustercache.ClusterCache
 }
 
-// providerSetup registers a provider's controllers; it returns the provider's ClusterCache, if it has one.
-type providerSetup func(ctx context.Context, mgr ctrl.Manager) (clustercache.ClusterCache, error)
+// provider is how one provider's main package sets its manager up.
+type provider struct {
+	// customize adjusts the manager options as the provider's binary does (internal/manager.Options.Customize).
+	customize func(*ctrl.Options)
+	// setup registers the controllers; it returns the provider's ClusterCache, if it has one.
+	setup func(ctx context.Context, mgr ctrl.Manager) (clustercache.ClusterCache, error)
+}
 
-// providerSetups are the bootstrap and control-plane providers, set up as their main packages set them up.
-func providerSetups(opts Options) map[string]providerSetup {
+// providers are the bootstrap and control-plane providers, set up as their main packages set them up.
+func providers(opts Options) map[string]provider {
 	concurrency := opts.Concurrency
 	if concurrency == 0 {
 		concurrency = 10
 	}
-	return map[string]providerSetup{
-		"bootstrap": func(ctx context.Context, mgr ctrl.Manager) (clustercache.ClusterCache, error) {
+	return map[string]provider{
+		"bootstrap": {setup: func(ctx context.Context, mgr ctrl.Manager) (clustercache.ClusterCache, error) {
 			if err := manager.SetupCRDMigrator(ctx, mgr, nil, &bootstrapv1.KThreesConfig{}, &bootstrapv1.KThreesConfigTemplate{}); err != nil {
 				return nil, err
 			}
 			return nil, (&kthreesconfig.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}).
 				SetupWithManager(ctx, mgr, controller.Options{MaxConcurrentReconciles: concurrency})
-		},
-		"control-plane": func(ctx context.Context, mgr ctrl.Manager) (clustercache.ClusterCache, error) {
+		}},
+		"control-plane": {customize: setup.CustomizeManager, setup: func(ctx context.Context, mgr ctrl.Manager) (clustercache.ClusterCache, error) {
 			o := controlPlaneDefaults()
 			o.ControlPlaneConcurrency, o.MachineConcurrency = concurrency, concurrency
 			o.UserAgent = "cluster-api-k3s-mgmtplane"
@@ -75,7 +80,7 @@ func providerSetups(opts Options) map[string]providerSetup {
 				o.EtcdMemberRemovalTimeout = opts.EtcdRemovalTimeout
 			}
 			return setup.Controllers(ctx, mgr, o)
-		},
+		}},
 	}
 }
 
@@ -87,12 +92,10 @@ func controlPlaneDefaults() setup.Options {
 }
 
 // startProvider starts a provider's manager on the plane's API server; ctx bounds the wait for its cache.
-func startProvider(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme, name string, register providerSetup) (*providerManager, error) {
+func startProvider(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme, name string, p provider) (*providerManager, error) {
 	var flags manager.Options
 	flags.AddFlags(pflag.NewFlagSet(name, pflag.PanicOnError))
-	if name == "control-plane" {
-		flags.Customize = setup.CustomizeManager
-	}
+	flags.Customize = p.customize
 	mgrOptions, err := flags.ManagerOptions(scheme, name)
 	if err != nil {
 		return nil, err
@@ -109,19 +112,19 @@ func startProvider(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme
 		return nil, fmt.Errorf("failed to create the %s provider's manager: %w", name, err)
 	}
 	mgrCtx, cancel := context.WithCancel(context.Background())
-	p := &providerManager{name: name, cancel: cancel, done: make(chan struct{})}
-	if p.clusterCache, err = register(mgrCtx, mgr); err != nil {
+	pm := &providerManager{name: name, cancel: cancel, done: make(chan struct{})}
+	if pm.clusterCache, err = p.setup(mgrCtx, mgr); err != nil {
 		cancel()
 		return nil, fmt.Errorf("failed to set up the %s provider: %w", name, err)
 	}
 	go func() {
-		defer close(p.done)
-		p.err = mgr.Start(mgrCtx)
+		defer close(pm.done)
+		pm.err = mgr.Start(mgrCtx)
 	}()
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		return nil, errors.Join(fmt.Errorf("the %s provider's cache did not sync", name), p.stop())
+		return nil, errors.Join(fmt.Errorf("the %s provider's cache did not sync", name), pm.stop())
 	}
-	return p, nil
+	return pm, nil
 }
 
 // stop stops the provider's controllers, waits for them and closes its workload-cluster connections.
@@ -140,8 +143,8 @@ func (p *providerManager) stop() error {
 
 // providerSet is the running providers.
 type providerSet struct {
-	mu     sync.Mutex
-	setups map[string]providerSetup
+	mu        sync.Mutex
+	providers map[string]provider
 	// configs are the providers' identities (rbac.go), by provider name.
 	configs map[string]*rest.Config
 	running []*providerManager
@@ -154,12 +157,12 @@ func (s *providerSet) start(ctx context.Context, scheme *runtime.Scheme) error {
 	if len(s.running) > 0 {
 		return nil
 	}
-	for name, register := range s.setups {
-		p, err := startProvider(ctx, s.configs[name], scheme, name, register)
+	for name, p := range s.providers {
+		pm, err := startProvider(ctx, s.configs[name], scheme, name, p)
 		if err != nil {
 			return errors.Join(err, s.stopLocked())
 		}
-		s.running = append(s.running, p)
+		s.running = append(s.running, pm)
 	}
 	return nil
 }
