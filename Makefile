@@ -112,6 +112,25 @@ test-e2e-sim: ## Run the e2e suite on simulated K3s infrastructure, all in proce
 	KUBEBUILDER_ASSETS="$$(bash hack/envtest-assets.sh)" go test -tags e2e ./test/e2e/ -count=1 -timeout 45m -v \
 		-args -e2e.backend=sim -e2e.artifacts-folder=$(CURDIR)/_artifacts/e2e-sim -ginkgo.focus="$(GINKGO_FOCUS)" -ginkgo.v $(E2E_ARGS)
 
+# Fleet benchmark settings (docs/scale.md): clusters, shape ("1" or "3+1"), arrival rate (clusters/s, 0 = all at
+# once), provider concurrency (0 = the binaries' defaults), manager processes per provider, steady window, the
+# ClusterCache retry interval after a failed workload connection, the peer flavor (kubeadm) and extra flags.
+N ?= 10
+SHAPE ?= 1
+RATE ?= 0
+CONCURRENCY ?= 0
+SHARDS ?= 1
+STEADY ?= 60s
+RETRY_INTERVAL ?= 30s
+PEER ?=
+BENCH_ARGS ?=
+
+.PHONY: bench-fleet
+bench-fleet: ## Fleet benchmark: N simulated clusters through the provider binaries (PEER=kubeadm: KubeadmControlPlane in the same run); report in _artifacts/bench-fleet
+	KUBEBUILDER_ASSETS="$$(bash hack/envtest-assets.sh)" go run ./hack/tools/bench-fleet -n $(N) -shape $(SHAPE) -rate $(RATE) \
+		-concurrency $(CONCURRENCY) -shards $(SHARDS) -steady $(STEADY) -retry-interval $(RETRY_INTERVAL) -peer "$(PEER)" \
+		-out $(CURDIR)/_artifacts/bench-fleet $(BENCH_ARGS)
+
 .PHONY: test-e2e
 test-e2e: ## Run the e2e suite on kind + CAPD with real K3s (needs a Docker engine and the provider images)
 	go test -tags e2e ./test/e2e/ -count=1 -timeout 2h -v \

@@ -89,6 +89,13 @@ type Options struct {
 	// Clusters, Machines, MachineDeployments...); the Setup functions must register CAPI's webhooks then.
 	CAPICoreWebhooks bool
 
+	// ExtraWebhookManifests are more admission webhook manifests (absolute paths) by a prefix that keeps their
+	// configuration names apart; the Setup functions must register their webhooks.
+	ExtraWebhookManifests map[string]string
+
+	// APIServerFlags are set on the kube-apiserver (e.g. audit-log-path).
+	APIServerFlags map[string]string
+
 	// AttachControlPlaneOutput copies the kube-apiserver and etcd output to stdout/stderr.
 	AttachControlPlaneOutput bool
 }
@@ -173,7 +180,7 @@ func newTestEnv(ctx context.Context, opts Options) (*crenvtest.Environment, *run
 		}
 	}
 	if opts.CAPICoreWebhooks {
-		capiDir, err := capiModuleDir(ctx, root)
+		capiDir, err := ModuleDir(ctx, root, capiModule)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -183,6 +190,11 @@ func newTestEnv(ctx context.Context, opts Options) (*crenvtest.Environment, *run
 		}
 		webhooks.mutating = append(webhooks.mutating, core.mutating...)
 		webhooks.validating = append(webhooks.validating, core.validating...)
+	}
+	for prefix, path := range opts.ExtraWebhookManifests {
+		if err := webhooks.read(path, prefix); err != nil {
+			return nil, nil, err
+		}
 	}
 	scheme := opts.Scheme
 	if scheme == nil {
@@ -207,6 +219,9 @@ func newTestEnv(ctx context.Context, opts Options) (*crenvtest.Environment, *run
 	// Pin the API server and etcd client addresses to 127.0.0.1 (envtest would resolve "localhost").
 	apiServer := testEnv.ControlPlane.GetAPIServer()
 	apiServer.Configure().Set("advertise-address", localhost)
+	for flag, value := range opts.APIServerFlags {
+		apiServer.Configure().Set(flag, value)
+	}
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, nil, err

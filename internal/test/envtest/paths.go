@@ -88,7 +88,7 @@ func AssetsDir(ctx context.Context, repoRoot string) (string, error) {
 // CAPICRDDir returns the directory of the CAPI core CRDs in the module cache, located with
 // `go list -m -f {{.Dir}} sigs.k8s.io/cluster-api` run in the repository root.
 func CAPICRDDir(ctx context.Context, repoRoot string) (string, error) {
-	modDir, err := capiModuleDir(ctx, repoRoot)
+	modDir, err := ModuleDir(ctx, repoRoot, capiModule)
 	if err != nil {
 		return "", err
 	}
@@ -99,15 +99,16 @@ func CAPICRDDir(ctx context.Context, repoRoot string) (string, error) {
 	return dir, nil
 }
 
-// capiModuleDir returns the directory of the CAPI module in the module cache.
-func capiModuleDir(ctx context.Context, repoRoot string) (string, error) {
-	out, err := runIn(ctx, repoRoot, "go", "list", "-m", "-f", "{{.Dir}}", capiModule)
+// ModuleDir returns the directory of a module of the repository's build list in the module cache (e.g.
+// sigs.k8s.io/cluster-api/test for the in-memory infrastructure's CRDs).
+func ModuleDir(ctx context.Context, repoRoot, module string) (string, error) {
+	out, err := runIn(ctx, repoRoot, "go", "list", "-m", "-f", "{{.Dir}}", module)
 	if err != nil {
-		return "", fmt.Errorf("failed to locate module %s: %w", capiModule, err)
+		return "", fmt.Errorf("failed to locate module %s: %w", module, err)
 	}
 	modDir := strings.TrimSpace(out)
 	if modDir == "" {
-		return "", fmt.Errorf("module %s is not in the module cache; run go mod download %s", capiModule, capiModule)
+		return "", fmt.Errorf("module %s is not in the module cache; run go mod download %s", module, module)
 	}
 	return modDir, nil
 }

@@ -46,41 +46,48 @@ func readWebhookManifests(root string, rel []string) (*webhookConfigurations, er
 	out := &webhookConfigurations{}
 	for _, r := range rel {
 		prefix, _, _ := strings.Cut(filepath.ToSlash(r), "/")
-		p := filepath.Join(root, r)
-		docs, err := readYAMLDocuments(p)
-		if err != nil {
+		if err := out.read(filepath.Join(root, r), prefix); err != nil {
 			return nil, err
-		}
-		for i, doc := range docs {
-			var meta struct {
-				APIVersion string `json:"apiVersion"`
-				Kind       string `json:"kind"`
-			}
-			if err := yaml.Unmarshal(doc, &meta); err != nil {
-				return nil, fmt.Errorf("failed to decode document %d of %s: %w", i, p, err)
-			}
-			if meta.APIVersion != admissionv1.SchemeGroupVersion.String() {
-				continue
-			}
-			switch meta.Kind {
-			case "MutatingWebhookConfiguration":
-				cfg := &admissionv1.MutatingWebhookConfiguration{}
-				if err := yaml.UnmarshalStrict(doc, cfg); err != nil {
-					return nil, fmt.Errorf("failed to decode document %d of %s: %w", i, p, err)
-				}
-				cfg.Name = prefix + "-" + cfg.Name
-				out.mutating = append(out.mutating, cfg)
-			case "ValidatingWebhookConfiguration":
-				cfg := &admissionv1.ValidatingWebhookConfiguration{}
-				if err := yaml.UnmarshalStrict(doc, cfg); err != nil {
-					return nil, fmt.Errorf("failed to decode document %d of %s: %w", i, p, err)
-				}
-				cfg.Name = prefix + "-" + cfg.Name
-				out.validating = append(out.validating, cfg)
-			}
 		}
 	}
 	return out, nil
+}
+
+// read adds the webhook configurations of the manifest at p, their names prefixed with prefix.
+func (out *webhookConfigurations) read(p, prefix string) error {
+	docs, err := readYAMLDocuments(p)
+	if err != nil {
+		return err
+	}
+	for i, doc := range docs {
+		var meta struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+		}
+		if err := yaml.Unmarshal(doc, &meta); err != nil {
+			return fmt.Errorf("failed to decode document %d of %s: %w", i, p, err)
+		}
+		if meta.APIVersion != admissionv1.SchemeGroupVersion.String() {
+			continue
+		}
+		switch meta.Kind {
+		case "MutatingWebhookConfiguration":
+			cfg := &admissionv1.MutatingWebhookConfiguration{}
+			if err := yaml.UnmarshalStrict(doc, cfg); err != nil {
+				return fmt.Errorf("failed to decode document %d of %s: %w", i, p, err)
+			}
+			cfg.Name = prefix + "-" + cfg.Name
+			out.mutating = append(out.mutating, cfg)
+		case "ValidatingWebhookConfiguration":
+			cfg := &admissionv1.ValidatingWebhookConfiguration{}
+			if err := yaml.UnmarshalStrict(doc, cfg); err != nil {
+				return fmt.Errorf("failed to decode document %d of %s: %w", i, p, err)
+			}
+			cfg.Name = prefix + "-" + cfg.Name
+			out.validating = append(out.validating, cfg)
+		}
+	}
+	return nil
 }
 
 // readYAMLDocuments splits a multi-document YAML file, skipping empty documents.

@@ -79,10 +79,19 @@ type Options struct {
 	EtcdRemovalTimeout time.Duration
 	// Logger receives the controllers' logs; defaults to errors on stderr.
 	Logger *logr.Logger
+	// ExternalProviders leaves this repository's controllers out of the plane: they run elsewhere (as OS
+	// processes in the fleet benchmark). Their webhooks are served by the plane either way.
+	ExternalProviders bool
+	// ConnectionRetryInterval is how soon CAPI core's ClusterCache (and the in-process providers') retries a failed
+	// workload-cluster connection; defaults to 2s (CAPI's default is 30s).
+	ConnectionRetryInterval time.Duration
+	// APIServerFlags and ExtraWebhookManifests are passed to the API server environment (envtest.Options).
+	APIServerFlags        map[string]string
+	ExtraWebhookManifests map[string]string
 }
 
-// connectionRetryInterval is how soon the ClusterCache retries a failed connection to a workload cluster.
-const connectionRetryInterval = 2 * time.Second
+// defaultConnectionRetryInterval is how soon the ClusterCache retries a failed connection to a workload cluster.
+const defaultConnectionRetryInterval = 2 * time.Second
 
 // Plane is a running management plane.
 type Plane struct {
@@ -110,6 +119,9 @@ func Start(ctx context.Context, opts Options) (*Plane, error) {
 			return nil, err
 		}
 	}
+	if opts.ConnectionRetryInterval == 0 {
+		opts.ConnectionRetryInterval = defaultConnectionRetryInterval
+	}
 	concurrency := controller.Options{MaxConcurrentReconciles: opts.Concurrency}
 	if concurrency.MaxConcurrentReconciles == 0 {
 		concurrency.MaxConcurrentReconciles = 10
@@ -131,7 +143,7 @@ func Start(ctx context.Context, opts Options) (*Plane, error) {
 		// A workload API server starts a moment after its cluster's kubeconfig exists; CAPI's 30s retry after a
 		// failed first connection would dominate every test's time (CAPI offers this setter for tests).
 		if c, ok := clusterCache.(interface{ SetConnectionCreationRetryInterval(time.Duration) }); ok {
-			c.SetConnectionCreationRetryInterval(connectionRetryInterval)
+			c.SetConnectionCreationRetryInterval(opts.ConnectionRetryInterval)
 		}
 		steps := []func() error{
 			func() error { return setupCAPIWebhooks(mgr, clusterCache) },
@@ -150,17 +162,22 @@ func Start(ctx context.Context, opts Options) (*Plane, error) {
 	}
 
 	env, err := envtest.New(ctx, envtest.Options{
-		Scheme:           scheme,
-		CRDs:             opts.InfrastructureCRDs,
-		CAPICoreWebhooks: true,
-		Logger:           opts.Logger,
-		Setup:            []func(ctrl.Manager) error{setup},
+		Scheme:                scheme,
+		CRDs:                  opts.InfrastructureCRDs,
+		CAPICoreWebhooks:      true,
+		Logger:                opts.Logger,
+		APIServerFlags:        opts.APIServerFlags,
+		ExtraWebhookManifests: opts.ExtraWebhookManifests,
+		Setup:                 []func(ctrl.Manager) error{setup},
 		ManagerOptions: func(o *ctrl.Options) {
 			o.Client.Cache = &client.CacheOptions{Unstructured: true}
 		},
 	})
 	if err != nil {
 		return nil, err
+	}
+	if opts.ExternalProviders {
+		return &Plane{Env: env, providers: &providerSet{}}, nil
 	}
 	identities, err := providerIdentities(ctx, env)
 	if err != nil {

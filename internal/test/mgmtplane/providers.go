@@ -75,7 +75,7 @@ func providers(opts Options) map[string]provider {
 			o := controlPlaneDefaults()
 			o.ControlPlaneConcurrency, o.MachineConcurrency = concurrency, concurrency
 			o.UserAgent = "cluster-api-k3s-mgmtplane"
-			o.ConnectionRetryInterval = connectionRetryInterval
+			o.ConnectionRetryInterval = opts.ConnectionRetryInterval
 			if opts.EtcdRemovalTimeout > 0 {
 				o.EtcdMemberRemovalTimeout = opts.EtcdRemovalTimeout
 			}

@@ -49,30 +49,43 @@ func providerIdentities(ctx context.Context, env *envtest.Environment) (map[stri
 	}
 	configs := map[string]*rest.Config{}
 	for provider, file := range providerRoleFiles {
-		role, err := readClusterRole(filepath.Join(root, file))
+		user, err := AddUser(ctx, env, "capi-k3s-"+provider+"-manager", filepath.Join(root, file))
+		if err != nil {
+			return nil, fmt.Errorf("the %s provider: %w", provider, err)
+		}
+		configs[provider] = user.Config()
+	}
+	return configs, nil
+}
+
+// AddUser creates a user of the API server bound to nothing but the ClusterRole of roleFile (renamed to the user's
+// name), or to cluster-admin when roleFile is empty, and returns it with its client certificate.
+func AddUser(ctx context.Context, env *envtest.Environment, name, roleFile string) (*crenvtest.AuthenticatedUser, error) {
+	roleRef := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"}
+	if roleFile != "" {
+		role, err := readClusterRole(roleFile)
 		if err != nil {
 			return nil, err
 		}
-		user := "capi-k3s-" + provider + "-manager"
-		role.ObjectMeta = metav1.ObjectMeta{Name: user}
-		binding := &rbacv1.ClusterRoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: user},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: user},
-			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
-		}
+		role.ObjectMeta = metav1.ObjectMeta{Name: name}
 		if err := env.Client.Create(ctx, role); err != nil {
-			return nil, fmt.Errorf("failed to create the %s provider's ClusterRole: %w", provider, err)
+			return nil, fmt.Errorf("failed to create the ClusterRole of %s: %w", name, err)
 		}
-		if err := env.Client.Create(ctx, binding); err != nil {
-			return nil, fmt.Errorf("failed to bind the %s provider's ClusterRole: %w", provider, err)
-		}
-		authenticated, err := env.TestEnv.AddUser(crenvtest.User{Name: user}, env.Config)
-		if err != nil {
-			return nil, fmt.Errorf("failed to create the %s provider's user: %w", provider, err)
-		}
-		configs[provider] = authenticated.Config()
+		roleRef.Name = name
 	}
-	return configs, nil
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:    roleRef,
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: name}},
+	}
+	if err := env.Client.Create(ctx, binding); err != nil {
+		return nil, fmt.Errorf("failed to bind the ClusterRole of %s: %w", name, err)
+	}
+	user, err := env.TestEnv.AddUser(crenvtest.User{Name: name}, env.Config)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create the user %s: %w", name, err)
+	}
+	return user, nil
 }
 
 // readClusterRole reads a ClusterRole manifest.

@@ -275,6 +275,17 @@ func (s *Simulator) RESTConfig(simCluster client.ObjectKey) (*rest.Config, error
 	return s.mux.RESTConfig(listenerName(simCluster))
 }
 
+// Runtime returns the in-memory runtime holding every workload cluster's objects (one resource group per
+// cluster, named ResourceGroup), for observers such as the fleet benchmark; it fails before the simulator starts.
+func (s *Simulator) Runtime() (inmemoryruntime.Manager, error) {
+	return s.workloadRuntime()
+}
+
+// ResourceGroup is the name of a K3sSimCluster's resource group in Runtime.
+func ResourceGroup(simCluster client.ObjectKey) string {
+	return listenerName(simCluster)
+}
+
 // Mux returns the mux serving the workload clusters, nil before the simulator starts.
 func (s *Simulator) Mux() *mux.Mux {
 	s.mu.Lock()
