@@ -39,6 +39,7 @@ import (
 	"github.com/k3s-io/cluster-api-k3s/bootstrap/reconcilers/kthreesconfig"
 	"github.com/k3s-io/cluster-api-k3s/bootstrap/webhooks"
 	"github.com/k3s-io/cluster-api-k3s/internal/manager"
+	"github.com/k3s-io/cluster-api-k3s/pkg/certs"
 )
 
 // leaderElectionID is upstream's, so an upstream and a fork manager never run side by side during a swap.
@@ -62,11 +63,13 @@ func init() {
 type options struct {
 	manager.Options
 	configConcurrency int
+	keyAlgorithm      certs.KeyAlgorithm
 }
 
 func (o *options) addFlags(fs *pflag.FlagSet) {
 	o.AddFlags(fs)
 	fs.IntVar(&o.configConcurrency, "kthreesconfig-concurrency", 10, "Number of KThreesConfigs reconciled concurrently.")
+	certs.AddKeyAlgorithmFlag(fs, &o.keyAlgorithm)
 }
 
 func main() {
@@ -95,8 +98,9 @@ func (o *options) setup(ctx context.Context, mgr ctrl.Manager) error {
 		return err
 	}
 	return (&kthreesconfig.Reconciler{
-		Client:           mgr.GetClient(),
-		APIReader:        mgr.GetAPIReader(),
-		WatchFilterValue: o.WatchFilter,
+		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
+		WatchFilterValue:        o.WatchFilter,
+		CertificateKeyAlgorithm: o.keyAlgorithm,
 	}).SetupWithManager(ctx, mgr, controller.Options{MaxConcurrentReconciles: o.ConcurrencyOr(o.configConcurrency)})
 }

@@ -19,9 +19,11 @@ package certs
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
+	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -42,7 +44,7 @@ func Test_NewClusterCertificates_LookupOrGenerate(t *testing.T) {
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(userCA).Build()
 	owner := metav1.OwnerReference{APIVersion: "bootstrap.cluster.x-k8s.io/v1beta3", Kind: "KThreesConfig", Name: "cfg", UID: "uid", Controller: new(true)}
 
-	certificates := NewClusterCertificates()
+	certificates := NewClusterCertificates("")
 	g.Expect(certificates.LookupOrGenerate(t.Context(), c, client.ObjectKey{Namespace: "ns", Name: "c1"}, owner)).To(Succeed())
 
 	// Generated CAs use upstream's secret names, keys, type, label and owner; a user-provided CA is used as is.
@@ -73,4 +75,54 @@ func Test_NewClusterCertificates_LookupOrGenerate(t *testing.T) {
 		"/var/lib/rancher/k3s/server/tls/server-ca.crt", "/var/lib/rancher/k3s/server/tls/server-ca.key",
 		"/var/lib/rancher/k3s/server/tls/client-ca.crt", "/var/lib/rancher/k3s/server/tls/client-ca.key",
 		"/var/lib/rancher/k3s/server/tls/etcd/server-ca.crt", "/var/lib/rancher/k3s/server/tls/etcd/server-ca.key"}), "upstream's order")
+}
+
+func Test_NewClusterCertificates_KeyAlgorithm(t *testing.T) {
+	for _, tc := range []struct {
+		alg     KeyAlgorithm
+		wantPEM string
+	}{
+		{alg: "", wantPEM: "RSA PRIVATE KEY"},
+		{alg: "RSA-2048", wantPEM: "RSA PRIVATE KEY"},
+		{alg: "ECDSA-P256", wantPEM: "EC PRIVATE KEY"},
+		{alg: "ECDSA-P384", wantPEM: "EC PRIVATE KEY"},
+	} {
+		t.Run(string(tc.alg), func(t *testing.T) {
+			g := NewWithT(t)
+			certificates := NewClusterCertificates(tc.alg)
+			g.Expect(certificates.Generate()).To(Succeed())
+			for _, c := range certificates {
+				block, _ := pem.Decode(c.KeyPair.Key)
+				g.Expect(block).ToNot(BeNil())
+				g.Expect(block.Type).To(Equal(tc.wantPEM), "key of %s", c.Purpose)
+			}
+		})
+	}
+}
+
+func Test_AddKeyAlgorithmFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		want    KeyAlgorithm
+		wantErr bool
+	}{
+		{args: nil, want: DefaultKeyAlgorithm},
+		{args: []string{"--certificate-key-algorithm=ECDSA-P256"}, want: "ECDSA-P256"},
+		{args: []string{"--certificate-key-algorithm=RSA-4096"}, want: "RSA-4096"},
+		{args: []string{"--certificate-key-algorithm=ed25519"}, wantErr: true},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			g := NewWithT(t)
+			fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+			var alg KeyAlgorithm
+			AddKeyAlgorithmFlag(fs, &alg)
+			err := fs.Parse(tc.args)
+			if tc.wantErr {
+				g.Expect(err).To(MatchError(ContainSubstring("unsupported key algorithm")))
+				return
+			}
+			g.Expect(err).ToNot(HaveOccurred())
+			g.Expect(alg).To(Equal(tc.want))
+		})
+	}
 }

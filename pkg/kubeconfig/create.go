@@ -18,6 +18,9 @@ package kubeconfig
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/x509"
 	"fmt"
 	"net"
@@ -29,6 +32,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/clientcmd/api"
+	bootstrapv1 "sigs.k8s.io/cluster-api/api/bootstrap/kubeadm/v1beta2"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/util/certs"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -63,11 +67,16 @@ func create(ctx context.Context, c client.Client, cluster client.ObjectKey, serv
 }
 
 // build returns a serialized kubeconfig for clusterName with entry as its cluster and a new admin client certificate
-// and key signed by the client CA.
+// and key signed by the client CA. The key has the client CA's algorithm: RSA-2048 under an RSA CA (upstream's),
+// the CA's curve under an ECDSA CA, so the algorithm the user chose for the CAs is the only key work.
 func build(clusterName string, entry *api.Cluster, cas *authorities) ([]byte, error) {
-	key, err := certs.NewPrivateKey()
+	key, err := certs.NewSigner(clientKeyAlgorithm(cas.clientCAKey))
 	if err != nil {
 		return nil, fmt.Errorf("failed to generate the client key: %w", err)
+	}
+	keyPEM, err := certs.EncodePrivateKeyPEMFromSigner(key)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode the client key: %w", err)
 	}
 	cfg := &certs.Config{
 		CommonName:   adminCommonName,
@@ -84,7 +93,7 @@ func build(clusterName string, entry *api.Cluster, cas *authorities) ([]byte, er
 	config.Clusters[clusterName] = entry
 	config.AuthInfos[userName] = &api.AuthInfo{
 		ClientCertificateData: certs.EncodeCertPEM(cert),
-		ClientKeyData:         certs.EncodePrivateKeyPEM(key),
+		ClientKeyData:         keyPEM,
 	}
 	config.Contexts[contextName] = &api.Context{Cluster: clusterName, AuthInfo: userName}
 	config.CurrentContext = contextName
@@ -93,6 +102,16 @@ func build(clusterName string, entry *api.Cluster, cas *authorities) ([]byte, er
 		return nil, fmt.Errorf("failed to serialize the kubeconfig: %w", err)
 	}
 	return out, nil
+}
+
+// clientKeyAlgorithm is the algorithm of the admin client key under a client CA key.
+func clientKeyAlgorithm(caKey crypto.Signer) bootstrapv1.EncryptionAlgorithmType {
+	if k, ok := caKey.(*ecdsa.PrivateKey); ok && k.Curve == elliptic.P384() {
+		return bootstrapv1.EncryptionAlgorithmECDSAP384
+	} else if ok {
+		return bootstrapv1.EncryptionAlgorithmECDSAP256
+	}
+	return bootstrapv1.EncryptionAlgorithmRSA2048
 }
 
 // serverURL returns https://host:port for endpoint, with an IPv6 host in brackets. An endpoint without host or port

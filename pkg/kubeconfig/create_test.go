@@ -17,6 +17,9 @@ limitations under the License.
 package kubeconfig
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
@@ -25,6 +28,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/clientcmd/api"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/util/certs"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -133,6 +137,39 @@ func Test_serverURL(t *testing.T) {
 			default:
 				g.Expect(err).ToNot(HaveOccurred())
 				g.Expect(got).To(Equal(tt.want))
+			}
+		})
+	}
+}
+
+func Test_build_ClientKeyFollowsClientCA(t *testing.T) {
+	server, rsaClient := testCAs(t)
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	NewWithT(t).Expect(err).ToNot(HaveOccurred())
+	p384CA, err := selfSign("client-ca-p384", p384)
+	NewWithT(t).Expect(err).ToNot(HaveOccurred())
+	for _, tc := range []struct {
+		name      string
+		clientCA  *testCA
+		wantKey   any
+		wantCurve elliptic.Curve
+	}{
+		{name: "RSA CA: RSA-2048 key, as upstream", clientCA: rsaClient, wantKey: &rsa.PrivateKey{}},
+		{name: "ECDSA P-256 CA: P-256 key", clientCA: newECCA(t, "client-ca-p256"), wantKey: &ecdsa.PrivateKey{}, wantCurve: elliptic.P256()},
+		{name: "ECDSA P-384 CA: P-384 key", clientCA: p384CA, wantKey: &ecdsa.PrivateKey{}, wantCurve: elliptic.P384()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			cas := &authorities{serverCAData: certs.EncodeCertPEM(server.cert), clientCACert: tc.clientCA.cert, clientCAKey: tc.clientCA.key}
+			data, err := build("c1", &api.Cluster{Server: "https://10.0.0.1:6443"}, cas)
+			g.Expect(err).ToNot(HaveOccurred())
+			cert, certPEM, keyPEM := clientCertOf(t, data)
+			g.Expect(verifyAgainst(cert, tc.clientCA)).To(Succeed())
+			pair, err := tls.X509KeyPair(certPEM, keyPEM)
+			g.Expect(err).ToNot(HaveOccurred(), "the key matches the certificate")
+			g.Expect(pair.PrivateKey).To(BeAssignableToTypeOf(tc.wantKey))
+			if tc.wantCurve != nil {
+				g.Expect(pair.PrivateKey.(*ecdsa.PrivateKey).Curve).To(Equal(tc.wantCurve))
 			}
 		})
 	}

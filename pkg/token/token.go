@@ -66,7 +66,8 @@ func Lookup(ctx context.Context, c client.Reader, cluster client.ObjectKey) (str
 }
 
 // Ensure returns the join token of the cluster, creating the secret with a new random token when it does not exist.
-// A created secret is owned by owner (not as controller, so a control plane can take controller ownership later).
+// A created secret is owned by owner as given: a KThreesConfig passes a reference that is not a controller, so that a
+// control plane can take controller ownership later; a control plane passes its controller reference.
 // Concurrent callers agree on one token: a create that loses the race reads the winner's secret.
 func Ensure(ctx context.Context, c client.Client, cluster client.ObjectKey, owner metav1.OwnerReference) (string, error) {
 	value, err := Lookup(ctx, c, cluster)
@@ -77,7 +78,6 @@ func Ensure(ctx context.Context, c client.Client, cluster client.ObjectKey, owne
 	if err != nil {
 		return "", err
 	}
-	owner.Controller = nil
 	s := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:       cluster.Namespace,

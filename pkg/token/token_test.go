@@ -61,8 +61,21 @@ func Test_Ensure_CreatesOnceAndNeverRegenerates(t *testing.T) {
 	g.Expect(c.Get(t.Context(), client.ObjectKey{Namespace: "ns", Name: "c1-token"}, s)).To(Succeed())
 	g.Expect(s.Type).To(Equal(clusterv1.ClusterSecretType))
 	g.Expect(s.Labels).To(HaveKeyWithValue(clusterv1.ClusterNameLabel, "c1"))
+	g.Expect(s.OwnerReferences).To(Equal([]metav1.OwnerReference{owner}), "the owner reference is kept as given, controller flag included")
+}
+
+// A KThreesConfig passes a reference that is not a controller, so that a control plane can take the token over.
+func Test_Ensure_NonControllerOwner(t *testing.T) {
+	g := NewWithT(t)
+	c := fake.NewClientBuilder().WithScheme(newScheme(t)).Build()
+	notController := *owner.DeepCopy()
+	notController.Controller = nil
+	_, err := Ensure(t.Context(), c, cluster, notController)
+	g.Expect(err).ToNot(HaveOccurred())
+	s := &corev1.Secret{}
+	g.Expect(c.Get(t.Context(), client.ObjectKey{Namespace: "ns", Name: "c1-token"}, s)).To(Succeed())
 	g.Expect(s.OwnerReferences).To(HaveLen(1))
-	g.Expect(s.OwnerReferences[0].Controller).To(BeNil(), "a created token is not controlled, so the control plane can adopt it")
+	g.Expect(s.OwnerReferences[0].Controller).To(BeNil())
 }
 
 func Test_Ensure_KeepsExistingToken(t *testing.T) {

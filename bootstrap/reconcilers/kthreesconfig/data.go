@@ -60,7 +60,8 @@ func (r *Reconciler) storeNodeData(ctx context.Context, s *scope, role k3sconfig
 		return ctrl.Result{}, err
 	}
 	markDataSecretCreated(s.config, s.config.Name)
-	r.Recorder.Eventf(s.config, corev1.EventTypeNormal, "BootstrapDataCreated", "Created %s bootstrap data for a %s", formatOf(s.config), role)
+	// A log line, not an event: an event per Machine is an API write on the fleet's hot path.
+	ctrl.LoggerFrom(ctx).Info("Created the bootstrap data", "format", formatOf(s.config), "role", role)
 	return ctrl.Result{}, nil
 }
 

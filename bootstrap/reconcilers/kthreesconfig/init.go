@@ -52,7 +52,7 @@ func (r *Reconciler) handleClusterNotInitialized(ctx context.Context, s *scope) 
 		}
 	}()
 
-	certificates := certs.NewClusterCertificates()
+	certificates := certs.NewClusterCertificates(r.CertificateKeyAlgorithm)
 	if err := certificates.LookupOrGenerate(ctx, r.Client, clusterKey(s.cluster), *metav1.NewControllerRef(s.config, s.config.GroupVersionKind())); err != nil {
 		markCertificatesNotAvailable(s.config, err)
 		return ctrl.Result{}, fmt.Errorf("failed to look up or generate the cluster certificates: %w", err)

@@ -27,12 +27,14 @@ import (
 	"k8s.io/klog/v2"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/util"
-	"sigs.k8s.io/cluster-api/util/patch"
+	capicontroller "sigs.k8s.io/cluster-api/util/controller"
 	"sigs.k8s.io/cluster-api/util/paused"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
+	"github.com/k3s-io/cluster-api-k3s/internal/objpatch"
+	"github.com/k3s-io/cluster-api-k3s/pkg/certs"
 )
 
 // InitLocker serialises the initialisation of a cluster's first control-plane node.
@@ -42,9 +44,10 @@ type InitLocker interface {
 }
 
 // RBAC of the bootstrap manager, one rule per need (docs/configuration.md):
-// KThreesConfigs are watched and written only through CAPI's patch helper (merge patches, no update).
+// KThreesConfigs are watched and written only with merge patches (internal/objpatch, CAPI's paused helper), no
+// update.
 // +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kthreesconfigs,verbs=get;list;watch;patch
-// Status goes through the patch helper; finalizers/update lets the data and CA Secrets carry a blocking controller
+// Status goes through a merge patch; finalizers/update lets the data and CA Secrets carry a blocking controller
 // reference to their KThreesConfig (OwnerReferencesPermissionEnforcement).
 // +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kthreesconfigs/status,verbs=patch
 // +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kthreesconfigs/finalizers,verbs=update
@@ -72,6 +75,13 @@ type Reconciler struct {
 	InitLock InitLocker
 	// Recorder records events; defaults to the manager's recorder in SetupWithManager.
 	Recorder record.EventRecorder
+	// CertificateKeyAlgorithm is the key algorithm of the CAs the controller generates when no control plane did;
+	// empty is upstream's RSA-2048.
+	CertificateKeyAlgorithm certs.KeyAlgorithm
+
+	// controller makes the next reconcile of a config wait until the cache shows the config's last write; set by
+	// SetupWithManager.
+	controller capicontroller.Controller
 }
 
 // Reconcile moves a KThreesConfig towards having its bootstrap data secret.
@@ -81,6 +91,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	config := &bootstrapv1.KThreesConfig{}
 	if err := r.Client.Get(ctx, req.NamespacedName, config); err != nil {
 		if apierrors.IsNotFound(err) {
+			if r.controller != nil {
+				r.controller.ClearConsistencyStore(req.NamespacedName, "")
+			}
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("failed to get KThreesConfig: %w", err)
@@ -112,17 +125,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	log = log.WithValues("Cluster", klog.KObj(cluster))
 	ctx = ctrl.LoggerInto(ctx, log)
 
-	patchHelper, err := patch.NewHelper(config, r.Client)
+	if objpatch.IsPaused(cluster, config) {
+		_, _, err := paused.EnsurePausedCondition(ctx, r.Client, cluster, config)
+		return ctrl.Result{}, err
+	}
+	patchHelper, err := objpatch.NewHelper(config, r.Client)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("failed to create a patch helper: %w", err)
 	}
-	if isPaused, requeue, err := paused.EnsurePausedCondition(ctx, r.Client, cluster, config); err != nil || isPaused || requeue {
-		return ctrl.Result{}, err
-	}
+	// Written by the final patch, not with a patch of its own.
+	objpatch.SetNotPausedCondition(config)
 
 	defer func() {
 		setReadyCondition(config)
-		if err := patchKThreesConfig(ctx, patchHelper, config, reterr == nil); err != nil {
+		if err := r.patchKThreesConfig(ctx, patchHelper, config, reterr == nil); err != nil {
 			reterr = kerrors.NewAggregate([]error{reterr, err})
 		}
 	}()
@@ -134,22 +150,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	return r.reconcileNormal(ctx, &scope{config: config, owner: owner, cluster: cluster})
 }
 
-// patchKThreesConfig patches the config and its status, owning the conditions this controller sets.
-func patchKThreesConfig(ctx context.Context, patchHelper *patch.Helper, config *bootstrapv1.KThreesConfig, observed bool) error {
-	opts := []patch.Option{
-		patch.WithOwnedConditions{Conditions: []string{
-			clusterv1.PausedCondition,
-			bootstrapv1.KThreesConfigReadyCondition,
-			bootstrapv1.KThreesConfigDataSecretAvailableCondition,
-			bootstrapv1.KThreesConfigCertificatesAvailableCondition,
-		}},
-		patch.WithOwnedV1Beta1Conditions{Conditions: ownedV1Beta1Conditions},
-	}
+// patchKThreesConfig writes what the reconcile changed: the status (conditions included) with one patch locked to
+// the config as read, the rest (spec.version) with another, each only when it changed. After a write, the next
+// reconcile waits until the cache shows it, so that it does not compute the status from an older copy (whose
+// patch would conflict).
+func (r *Reconciler) patchKThreesConfig(ctx context.Context, patchHelper *objpatch.Helper, config *bootstrapv1.KThreesConfig, observed bool) error {
+	var opts []objpatch.Option
 	if observed {
-		opts = append(opts, patch.WithStatusObservedGeneration{})
+		opts = append(opts, objpatch.WithStatusObservedGeneration())
 	}
 	if err := patchHelper.Patch(ctx, config, opts...); err != nil {
 		return fmt.Errorf("failed to patch KThreesConfig: %w", err)
+	}
+	if rv := patchHelper.WrittenResourceVersion(); rv != "" && r.controller != nil {
+		r.controller.DeferNextReconcileUntilCacheUpToDate(config, capicontroller.StructuredObject(bootstrapv1.GroupVersion, "KThreesConfig"), rv)
 	}
 	return nil
 }

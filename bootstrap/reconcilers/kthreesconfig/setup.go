@@ -63,9 +63,11 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	if r.Recorder == nil {
 		r.Recorder = mgr.GetEventRecorderFor(controllerName)
 	}
-	if err := b.Complete(ctx, r); err != nil {
+	c, err := b.Build(ctx, r)
+	if err != nil {
 		return fmt.Errorf("failed to set up the KThreesConfig controller: %w", err)
 	}
+	r.controller = c
 	return nil
 }
 

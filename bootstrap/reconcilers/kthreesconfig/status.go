@@ -32,13 +32,6 @@ import (
 // Conditions are kept in two shapes: metav1 conditions (CAPI v1beta2 contract) and upstream's CAPI v1beta1-style
 // conditions under status.deprecated.v1beta1, which v1beta1/v1beta2 readers see as status.conditions.
 
-// ownedV1Beta1Conditions are the v1beta1-style conditions this controller owns.
-var ownedV1Beta1Conditions = []clusterv1.ConditionType{
-	clusterv1.ReadyV1Beta1Condition,
-	dataSecretAvailableV1Beta1,
-	certificatesAvailableV1Beta1,
-}
-
 // The v1beta1-style condition types, as upstream writes them.
 const (
 	dataSecretAvailableV1Beta1   = clusterv1.ConditionType(bootstrapv1beta2.DataSecretAvailableCondition)

@@ -46,8 +46,8 @@ const (
 // staleDeletionAfter is how long a Machine may take to delete before the ScalingDown condition mentions it.
 const staleDeletionAfter = 15 * time.Minute
 
-// ownedConditions and ownedV1Beta1Conditions are the conditions this controller sets on KThreesControlPlanes; the
-// patch helper lets our values win over concurrent changes of them.
+// ownedConditions and ownedV1Beta1Conditions are the conditions this controller sets on KThreesControlPlanes. It is
+// their only writer, which lets the final patch send the status in one request (see objpatch).
 var (
 	ownedConditions = []string{
 		controlplanev1.KThreesControlPlaneAvailableCondition,

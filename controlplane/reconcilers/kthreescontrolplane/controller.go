@@ -22,6 +22,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
@@ -29,20 +30,22 @@ import (
 	"sigs.k8s.io/cluster-api/util"
 	capicontroller "sigs.k8s.io/cluster-api/util/controller"
 	"sigs.k8s.io/cluster-api/util/finalizers"
-	"sigs.k8s.io/cluster-api/util/patch"
 	"sigs.k8s.io/cluster-api/util/paused"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
+	"github.com/k3s-io/cluster-api-k3s/internal/objpatch"
+	"github.com/k3s-io/cluster-api-k3s/pkg/certs"
 	"github.com/k3s-io/cluster-api-k3s/pkg/etcd"
 	"github.com/k3s-io/cluster-api-k3s/pkg/workload"
 )
 
 // RBAC of the control-plane manager, one rule per need (docs/configuration.md):
-// KThreesControlPlanes are watched and written only through CAPI's patch helper (merge patches, no update).
+// KThreesControlPlanes are watched and written only with merge patches (internal/objpatch, CAPI's paused and
+// finalizer helpers), no update.
 // +kubebuilder:rbac:groups=controlplane.cluster.x-k8s.io,resources=kthreescontrolplanes,verbs=get;list;watch;patch
-// Status goes through the patch helper; finalizers/update lets Machines, KThreesConfigs and Secrets carry a
+// Status goes through a merge patch; finalizers/update lets Machines, KThreesConfigs and Secrets carry a
 // blocking controller reference to their control plane (OwnerReferencesPermissionEnforcement).
 // +kubebuilder:rbac:groups=controlplane.cluster.x-k8s.io,resources=kthreescontrolplanes/status,verbs=patch
 // +kubebuilder:rbac:groups=controlplane.cluster.x-k8s.io,resources=kthreescontrolplanes/finalizers,verbs=update
@@ -83,6 +86,8 @@ type Reconciler struct {
 	RemoteConditionsGracePeriod time.Duration
 	// Recorder records events; defaults to the manager's recorder in SetupWithManager.
 	Recorder record.EventRecorder
+	// CertificateKeyAlgorithm is the key algorithm of the CAs the controller generates; empty is upstream's RSA-2048.
+	CertificateKeyAlgorithm certs.KeyAlgorithm
 
 	// workloadCluster and etcdClientGenerator open the workload cluster; tests replace them with mocks.
 	workloadCluster     func(ctx context.Context, cluster client.ObjectKey) (workload.Cluster, error)
@@ -94,8 +99,12 @@ type Reconciler struct {
 	// machineDeleter deletes Machines and returns their resourceVersion after the deletion, for the stale-cache
 	// guard.
 	machineDeleter capicontroller.ClientWithDeleteResponse
-	// ssaCache remembers server-side applies that changed nothing, so steady-state reconciles skip them.
+	// ssaCache remembers server-side applies whose result is in place, so reconciles skip them.
 	ssaCache *ssaCache
+	// remember replaces rememberApplied when set; tests make it fail.
+	remember func(intent, obj *unstructured.Unstructured) error
+	// aggregateWrites delays status writes that only follow the Machines' provisioning (statuswrite.go).
+	aggregateWrites *aggregateWrites
 }
 
 // Reconcile moves a KThreesControlPlane towards its desired state and reports its status.
@@ -105,7 +114,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	kcp := &controlplanev1.KThreesControlPlane{}
 	if err := r.Client.Get(ctx, req.NamespacedName, kcp); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.controller.ClearConsistencyStore(req.NamespacedName, "")
+			if r.controller != nil {
+				r.controller.ClearConsistencyStore(req.NamespacedName, "")
+			}
+			r.forgetDeferredWrite(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("failed to get KThreesControlPlane: %w", err)
@@ -123,7 +135,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	log = log.WithValues("Cluster", klog.KObj(cluster))
 	ctx = ctrl.LoggerInto(ctx, log)
 
-	if isPaused, requeue, err := paused.EnsurePausedCondition(ctx, r.Client, cluster, kcp); err != nil || isPaused || requeue {
+	if objpatch.IsPaused(cluster, kcp) {
+		r.forgetDeferredWrite(req.NamespacedName)
+		_, _, err := paused.EnsurePausedCondition(ctx, r.Client, cluster, kcp)
 		return ctrl.Result{}, err
 	}
 
@@ -134,13 +148,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		}
 	}
 
-	patchHelper, err := patch.NewHelper(kcp, r.Client)
+	patchHelper, err := objpatch.NewHelper(kcp, r.Client)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("failed to create a patch helper: %w", err)
 	}
+	before := kcp.DeepCopy()
+	// Written by the final patch, not with a patch of its own.
+	objpatch.SetNotPausedCondition(kcp)
 
 	cp, err := r.newControlPlane(ctx, cluster, kcp)
 	if err != nil {
+		// The final patch is not reached: the Paused condition goes now.
+		if patchErr := r.patchPausedCondition(ctx, patchHelper, kcp); patchErr != nil {
+			err = kerrors.NewAggregate([]error{err, patchErr})
+		}
 		return ctrl.Result{}, err
 	}
 
@@ -153,8 +174,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		if err := r.patchMachines(ctx, cp); err != nil {
 			reterr = kerrors.NewAggregate([]error{reterr, err})
 		}
-		if err := patchKThreesControlPlane(ctx, patchHelper, kcp); err != nil {
+		wait, err := r.patchControlPlane(ctx, patchHelper, before, cp)
+		if err != nil {
 			reterr = kerrors.NewAggregate([]error{reterr, err})
+		}
+		if wait > 0 && reterr == nil && (res.RequeueAfter == 0 || wait < res.RequeueAfter) {
+			res.RequeueAfter = wait
 		}
 	}()
 
@@ -164,14 +189,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	return r.reconcile(ctx, cp)
 }
 
-// patchKThreesControlPlane patches the control plane and its status, owning the conditions this controller sets.
-func patchKThreesControlPlane(ctx context.Context, patchHelper *patch.Helper, kcp *controlplanev1.KThreesControlPlane) error {
-	err := patchHelper.Patch(ctx, kcp,
-		patch.WithOwnedConditions{Conditions: ownedConditions},
-		patch.WithOwnedV1Beta1Conditions{Conditions: ownedV1Beta1Conditions},
-		patch.WithStatusObservedGeneration{},
-	)
-	if err != nil {
+// patchKThreesControlPlane writes what the reconcile changed: the status (conditions included) with one patch, the
+// rest (finalizers, annotations) with another, each only when it changed.
+func patchKThreesControlPlane(ctx context.Context, patchHelper *objpatch.Helper, kcp *controlplanev1.KThreesControlPlane) error {
+	if err := patchHelper.Patch(ctx, kcp, objpatch.WithStatusObservedGeneration()); err != nil {
 		return fmt.Errorf("failed to patch KThreesControlPlane: %w", err)
 	}
 	return nil

@@ -187,9 +187,14 @@ func desiredMachineBase(kcp *controlplanev1.KThreesControlPlane, cluster *cluste
 	}
 }
 
-// desiredKThreesConfig is the KThreesConfig of a new Machine named name: a copy of spec.kthreesConfigSpec. Its
-// version stays as in the control plane's spec; the bootstrap controller fills it from the Machine.
+// desiredKThreesConfig is the KThreesConfig of a new Machine named name: a copy of spec.kthreesConfigSpec. An empty
+// version is the Machine's (spec.version), which the bootstrap controller would otherwise write in a patch of its
+// own; the rollout decision ignores the version of KThreesConfigs.
 func desiredKThreesConfig(kcp *controlplanev1.KThreesControlPlane, cluster *clusterv1.Cluster, name string) *bootstrapv1.KThreesConfig {
+	spec := kcp.Spec.KThreesConfigSpec.DeepCopy()
+	if spec.Version == "" {
+		spec.Version = kcp.Spec.Version
+	}
 	return &bootstrapv1.KThreesConfig{
 		TypeMeta: metav1.TypeMeta{APIVersion: bootstrapv1.GroupVersion.String(), Kind: "KThreesConfig"},
 		ObjectMeta: metav1.ObjectMeta{
@@ -199,7 +204,7 @@ func desiredKThreesConfig(kcp *controlplanev1.KThreesControlPlane, cluster *clus
 			Annotations:     desiredTemplateAnnotations(kcp),
 			OwnerReferences: []metav1.OwnerReference{kcpOwnerReference(kcp)},
 		},
-		Spec: *kcp.Spec.KThreesConfigSpec.DeepCopy(),
+		Spec: *spec,
 	}
 }
 

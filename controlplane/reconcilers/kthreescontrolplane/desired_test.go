@@ -301,6 +301,13 @@ func TestDesiredKThreesConfig(t *testing.T) {
 		APIVersion: controlplanev1.GroupVersion.String(), Kind: "KThreesControlPlane", Name: "kcp", UID: "kcp-uid",
 	}}))
 	g.Expect(config.Spec).To(Equal(kcp.Spec.KThreesConfigSpec))
+
+	// Without a version of its own, the config gets the Machine's, so the bootstrap controller need not write it.
+	kcp.Spec.KThreesConfigSpec.Version = ""
+	kcp.Spec.Version = "v1.35.0+k3s1"
+	withoutVersion := desiredKThreesConfig(kcp, machinesTestCluster(), "m-2")
+	g.Expect(withoutVersion.Spec.Version).To(Equal("v1.35.0+k3s1"))
+	g.Expect(kcp.Spec.KThreesConfigSpec.Version).To(BeEmpty())
 	// A deep copy: changing the config does not change the control plane.
 	config.Spec.Files[0].Content = "changed"
 	config.Spec.PreK3sCommands[0] = "changed"

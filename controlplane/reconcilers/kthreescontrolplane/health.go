@@ -132,12 +132,14 @@ func (r *Reconciler) setWorkloadUnreachable(ctx context.Context, cp *controlPlan
 
 	if !workload.IsRemoteConnectionError(err) {
 		log.Error(err, "Failed to inspect the workload cluster's control-plane Nodes")
-		setHealthUnknown(cp, true, clusterv1.InspectionFailedReason, "Failed to list the workload cluster's control-plane Nodes: "+err.Error())
+		setHealthUnknown(cp, replaceAll, clusterv1.InspectionFailedReason, "Failed to list the workload cluster's control-plane Nodes: "+err.Error())
 		return
 	}
 	if !cp.Initialized() {
 		log.V(4).Info("Workload cluster not reachable yet; the control plane is not initialized", "reason", err.Error())
-		setHealthUnknown(cp, true, clusterv1.InspectionFailedReason, "Waiting for the control plane to be initialized")
+		// Nothing was inspected yet, so the conditions are Unknown already (e.g. waiting for the Node): they stay
+		// as they are rather than changing their reason for the moment until the first inspection.
+		setHealthUnknown(cp, replaceKnown, clusterv1.InspectionFailedReason, "Waiting for the control plane to be initialized")
 		return
 	}
 
@@ -151,14 +153,14 @@ func (r *Reconciler) setWorkloadUnreachable(ctx context.Context, cp *controlPlan
 	case state.known && state.lastSuccess.IsZero() && state.failures < probeFailuresBeforeConnectionDown:
 		// The ClusterCache is still connecting, e.g. right after the controller started.
 		log.V(4).Info("Connection to the workload cluster not established yet", "reason", err.Error())
-		setHealthUnknown(cp, false, clusterv1.ConnectionDownReason, "Connection to the workload cluster not established yet")
+		setHealthUnknown(cp, keepLastKnown, clusterv1.ConnectionDownReason, "Connection to the workload cluster not established yet")
 	case state.known && !state.lastSuccess.IsZero() && cp.reconcileTime.Sub(state.lastSuccess) <= r.remoteConditionsGracePeriod():
 		log.V(4).Info("Workload cluster unreachable, keeping the last known health conditions during the grace period",
 			"lastProbeSuccessTime", state.lastSuccess, "reason", err.Error())
-		setHealthUnknown(cp, false, clusterv1.ConnectionDownReason, message)
+		setHealthUnknown(cp, keepLastKnown, clusterv1.ConnectionDownReason, message)
 	default:
 		log.Info("Workload cluster unreachable, health conditions are Unknown", "lastProbeSuccessTime", state.lastSuccess, "reason", err.Error())
-		setHealthUnknown(cp, true, clusterv1.ConnectionDownReason, message)
+		setHealthUnknown(cp, replaceAll, clusterv1.ConnectionDownReason, message)
 	}
 }
 
@@ -223,52 +225,6 @@ func etcdResultFromLocal(agent healthResult) healthResult {
 	return healthResult{
 		status: metav1.ConditionFalse, reason: machineEtcdMemberDeletingReason, message: agent.message,
 		v1beta1Reason: controlplanev1.DeprecatedV1Beta1DeletingReason, v1beta1Severity: clusterv1.ConditionSeverityInfo,
-	}
-}
-
-// setHealthUnknown sets the workload-dependent conditions of the Machines and of the control plane to Unknown with
-// the reason and message. Without overwrite only missing conditions are set, keeping the last known ones.
-func setHealthUnknown(cp *controlPlane, overwrite bool, reason, message string) {
-	for _, m := range cp.Machines {
-		if _, local := localMachineHealth(m); local {
-			continue
-		}
-		if overwrite || !conditions.Has(m, controlplanev1.KThreesControlPlaneMachineAgentHealthyCondition) {
-			setAgentHealthy(m, healthResult{status: metav1.ConditionUnknown, reason: reason, message: message,
-				v1beta1Reason: controlplanev1.DeprecatedV1Beta1PodInspectionFailedReason})
-		}
-		if overwrite || !conditions.Has(m, controlplanev1.KThreesControlPlaneMachineEtcdMemberHealthyCondition) {
-			etcdReason := reason
-			if !cp.EtcdInspected() {
-				etcdReason = controlplanev1.KThreesControlPlaneMachineEtcdMemberNotInspectedReason
-			}
-			setEtcdMemberHealthy(m, healthResult{status: metav1.ConditionUnknown, reason: etcdReason, message: message,
-				v1beta1Reason: controlplanev1.DeprecatedV1Beta1EtcdMemberInspectionFailedReason})
-		}
-	}
-
-	kcp := cp.KCP
-	if overwrite || !conditions.Has(kcp, controlplanev1.KThreesControlPlaneControlPlaneComponentsHealthyCondition) {
-		conditions.Set(kcp, metav1.Condition{
-			Type: controlplanev1.KThreesControlPlaneControlPlaneComponentsHealthyCondition, Status: metav1.ConditionUnknown, Reason: reason, Message: message,
-		})
-	}
-	if overwrite || !v1beta1conditions.Has(kcp, controlplanev1.DeprecatedV1Beta1ControlPlaneComponentsHealthyCondition) {
-		v1beta1conditions.MarkUnknown(kcp, controlplanev1.DeprecatedV1Beta1ControlPlaneComponentsHealthyCondition,
-			controlplanev1.DeprecatedV1Beta1ControlPlaneComponentsInspectionFailedReason, "%s", message)
-	}
-	if !cp.EtcdInspected() {
-		setEtcdClusterNotInspected(cp)
-		return
-	}
-	if overwrite || !conditions.Has(kcp, controlplanev1.KThreesControlPlaneEtcdClusterHealthyCondition) {
-		conditions.Set(kcp, metav1.Condition{
-			Type: controlplanev1.KThreesControlPlaneEtcdClusterHealthyCondition, Status: metav1.ConditionUnknown, Reason: reason, Message: message,
-		})
-	}
-	if overwrite || !v1beta1conditions.Has(kcp, controlplanev1.DeprecatedV1Beta1EtcdClusterHealthyCondition) {
-		v1beta1conditions.MarkUnknown(kcp, controlplanev1.DeprecatedV1Beta1EtcdClusterHealthyCondition,
-			controlplanev1.DeprecatedV1Beta1EtcdClusterInspectionFailedReason, "%s", message)
 	}
 }
 

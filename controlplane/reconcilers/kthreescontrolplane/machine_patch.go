@@ -22,6 +22,8 @@ import (
 
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/cluster-api/util/conditions"
+	v1beta1conditions "sigs.k8s.io/cluster-api/util/conditions/deprecated/v1beta1"
 	"sigs.k8s.io/cluster-api/util/patch"
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
@@ -42,13 +44,20 @@ var (
 	}
 )
 
-// patchMachines writes the conditions that phases set on the control plane's Machines. Machines that were
-// deleted meanwhile are skipped.
+// patchMachines writes the conditions that phases set on the control plane's Machines, with one patch per
+// Machine whose conditions changed in status, reason or message. A change of observedGeneration alone (the Machine
+// controller bumps the generation while provisioning) waits for the next real change: aggregations ignore it.
+// Machines created by this reconcile are left to the next one, which adds their health conditions: their Machine
+// controller is still adding its finalizer, so a patch now would mostly conflict. Machines deleted meanwhile are
+// skipped.
 func (r *Reconciler) patchMachines(ctx context.Context, cp *controlPlane) error {
 	var errs []error
 	for _, m := range cp.Machines {
 		helper, ok := cp.machinePatchHelpers[m.Name]
-		if !ok {
+		if !ok || cp.createdMachines[m.Name] {
+			continue
+		}
+		if before, ok := cp.machinesBefore[m.Name]; ok && !ownedMachineConditionsChanged(before, m) {
 			continue
 		}
 		err := helper.Patch(ctx, m,
@@ -60,4 +69,25 @@ func (r *Reconciler) patchMachines(ctx context.Context, cp *controlPlane) error 
 		}
 	}
 	return kerrors.NewAggregate(errs)
+}
+
+// ownedMachineConditionsChanged reports whether a condition this controller owns differs between before and after
+// in anything but observedGeneration and lastTransitionTime.
+func ownedMachineConditionsChanged(before, after *clusterv1.Machine) bool {
+	for _, t := range ownedMachineConditions {
+		b, a := conditions.Get(before, t), conditions.Get(after, t)
+		if (b == nil) != (a == nil) || (b != nil && !conditions.HasSameStateExceptObservedGeneration(b, a)) {
+			return true
+		}
+	}
+	for _, t := range ownedMachineV1Beta1Conditions {
+		b, a := v1beta1conditions.Get(before, t), v1beta1conditions.Get(after, t)
+		if (b == nil) != (a == nil) {
+			return true
+		}
+		if b != nil && (b.Status != a.Status || b.Reason != a.Reason || b.Severity != a.Severity || b.Message != a.Message) {
+			return true
+		}
+	}
+	return false
 }

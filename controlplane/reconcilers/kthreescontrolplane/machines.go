@@ -18,15 +18,16 @@ package kthreescontrolplane
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/klog/v2"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
@@ -84,17 +85,14 @@ func (r *Reconciler) createMachine(ctx context.Context, cp *controlPlane, failur
 		return nil, r.cleanupAfterFailedCreate(ctx, err, infraMachine)
 	}
 
-	infraMachine, err = r.applyCreatedMetadata(ctx, cp, infraMachine, config)
-	if err != nil {
-		err = fmt.Errorf("failed to create Machine %s: %w", name, err)
-		return nil, r.cleanupAfterFailedCreate(ctx, err, infraMachine, config)
-	}
-
 	machine, err := r.applyNewMachine(ctx, kcp, cluster, name, failureDomain, infraRef)
 	if err != nil {
 		err = fmt.Errorf("failed to create Machine %s: %w", name, err)
 		return nil, r.cleanupAfterFailedCreate(ctx, err, infraMachine, config)
 	}
+	// The Creates set the machine template's labels and annotations; syncMachine applies them (and so owns them
+	// with server-side apply) only once they change, which saves an apply and an ownership patch per object.
+	r.rememberCreated(ctx, cp, infraMachine, config)
 	log.Info("Created control-plane Machine", "failureDomain", failureDomain)
 
 	if r.controller != nil {
@@ -115,35 +113,29 @@ func (r *Reconciler) createMachine(ctx context.Context, cp *controlPlane, failur
 	}
 	cp.upToDate[name] = upToDateResult{UpToDate: true}
 	setMachineUpToDateCondition(machine, cp.upToDate[name])
+	if cp.createdMachines == nil {
+		cp.createdMachines = map[string]bool{}
+	}
+	cp.createdMachines[name] = true
 	return machine, nil
 }
 
-// applyCreatedMetadata applies the labels and annotations of a just created InfraMachine and KThreesConfig. The
-// Create owns them; the apply makes this controller their only owner, so that what the control plane drops later is
-// removed from them. It returns the applied InfraMachine and updates config.
-func (r *Reconciler) applyCreatedMetadata(ctx context.Context, cp *controlPlane, infraMachine *unstructured.Unstructured,
-	config *bootstrapv1.KThreesConfig) (*unstructured.Unstructured, error) {
+// rememberCreated records that a just created InfraMachine and KThreesConfig hold the labels and annotations the
+// control plane wants, so that syncMachine applies them only once they change. A failure costs an apply later.
+func (r *Reconciler) rememberCreated(ctx context.Context, cp *controlPlane, infraMachine *unstructured.Unstructured, config *bootstrapv1.KThreesConfig) {
 	labels, annotations := desiredMachineLabels(cp.KCP, cp.Cluster.Name), desiredTemplateAnnotations(cp.KCP)
-	intent := metadataApplyIntent(infraMachine.GetAPIVersion(), infraMachine.GetKind(), infraMachine, labels, annotations)
-	applied, err := r.applyIfChanged(ctx, intent, infraMachine.GetResourceVersion())
-	if err != nil {
-		return infraMachine, fmt.Errorf("failed to apply the metadata of the InfraMachine: %w", err)
-	}
-	if applied != nil {
-		infraMachine = applied
-	}
-	intent = metadataApplyIntent(bootstrapv1.GroupVersion.String(), "KThreesConfig", config, labels, annotations)
-	if applied, err = r.applyIfChanged(ctx, intent, config.ResourceVersion); err != nil {
-		return infraMachine, fmt.Errorf("failed to apply the metadata of the KThreesConfig: %w", err)
-	}
-	if applied != nil {
-		updated := &bootstrapv1.KThreesConfig{}
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(applied.Object, updated); err != nil {
-			return infraMachine, fmt.Errorf("failed to read the applied KThreesConfig: %w", err)
+	infraIntent := metadataApplyIntent(infraMachine.GetAPIVersion(), infraMachine.GetKind(), infraMachine, labels, annotations)
+	err := r.rememberApplied(infraIntent, infraMachine, nil)
+	if err == nil {
+		var configObj map[string]any
+		if configObj, err = runtime.DefaultUnstructuredConverter.ToUnstructured(config); err == nil {
+			configIntent := metadataApplyIntent(bootstrapv1.GroupVersion.String(), "KThreesConfig", config, labels, annotations)
+			err = r.rememberApplied(configIntent, &unstructured.Unstructured{Object: configObj}, nil)
 		}
-		*config = *updated
 	}
-	return infraMachine, nil
+	if err != nil {
+		ctrl.LoggerFrom(ctx).V(4).Info("Could not record the created InfraMachine and KThreesConfig", "error", err.Error())
+	}
 }
 
 // applyNewMachine creates the Machine with server-side apply, so that this controller owns the fields it later
@@ -158,14 +150,37 @@ func (r *Reconciler) applyNewMachine(ctx context.Context, kcp *controlplanev1.KT
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(intent), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+	applied := intent.DeepCopy()
+	if err := r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(applied), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 		return nil, fmt.Errorf("failed to apply the Machine: %w", err)
 	}
 	machine := &clusterv1.Machine{}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(intent.Object, machine); err != nil {
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(applied.Object, machine); err != nil {
 		return nil, fmt.Errorf("failed to read the applied Machine: %w", err)
 	}
+	// The Machine exists: failing to remember its apply costs an apply later, and must not make createMachine
+	// delete the InfraMachine and KThreesConfig it references.
+	if err := r.rememberNewMachine(kcp, cluster, intent, applied, machine); err != nil {
+		ctrl.LoggerFrom(ctx).V(2).Info("Could not record the apply of the new Machine; the next reconcile applies it again",
+			"Machine", klog.KObj(machine), "error", err.Error())
+	}
 	return machine, nil
+}
+
+// rememberNewMachine records the apply that created machine when it is what syncMachine would apply next, so that
+// syncMachine skips that apply.
+func (r *Reconciler) rememberNewMachine(kcp *controlplanev1.KThreesControlPlane, cluster *clusterv1.Cluster,
+	intent, applied *unstructured.Unstructured, machine *clusterv1.Machine) error {
+	syncIntent, err := machineApplyIntent(desiredUpdatedMachine(kcp, cluster, machine))
+	if err != nil {
+		return err
+	}
+	intent = intent.DeepCopy()
+	intent.SetUID(machine.UID)
+	if !equality.Semantic.DeepEqual(intent.Object, syncIntent.Object) {
+		return nil
+	}
+	return r.rememberApplied(syncIntent, applied, machineMapForm)
 }
 
 // cleanupAfterFailedCreate deletes, best effort, what a failed createMachine created, and returns err together
@@ -204,13 +219,17 @@ func (r *Reconciler) syncMachines(ctx context.Context, cp *controlPlane) error {
 }
 
 // syncMachine applies the in-place fields of one Machine, its InfraMachine and its KThreesConfig, and refreshes
-// the scope with the results.
+// the scope with the results. Applies whose result is already in place are skipped (see ssaCache).
 func (r *Reconciler) syncMachine(ctx context.Context, cp *controlPlane, m *clusterv1.Machine) error {
 	intent, err := machineApplyIntent(desiredUpdatedMachine(cp.KCP, cp.Cluster, m))
 	if err != nil {
 		return fmt.Errorf("failed to sync Machine %s: %w", m.Name, err)
 	}
-	applied, err := r.applyIfChanged(ctx, intent, m.ResourceVersion)
+	current, err := runtime.DefaultUnstructuredConverter.ToUnstructured(m)
+	if err != nil {
+		return fmt.Errorf("failed to sync Machine %s: %w", m.Name, err)
+	}
+	applied, err := r.applyIfChanged(ctx, applyRequest{intent: intent, current: current, normalize: machineMapForm})
 	if err != nil {
 		return fmt.Errorf("failed to sync Machine %s: %w", m.Name, err)
 	}
@@ -226,7 +245,11 @@ func (r *Reconciler) syncMachine(ctx context.Context, cp *controlPlane, m *clust
 
 	labels, annotations := desiredMachineLabels(cp.KCP, cp.Cluster.Name), desiredTemplateAnnotations(cp.KCP)
 	if infra, ok := cp.InfraMachines[m.Name]; ok {
-		applied, err := r.applyIfChanged(ctx, metadataApplyIntent(infra.GetAPIVersion(), infra.GetKind(), infra, labels, annotations), infra.GetResourceVersion())
+		applied, err := r.applyIfChanged(ctx, applyRequest{
+			intent:  metadataApplyIntent(infra.GetAPIVersion(), infra.GetKind(), infra, labels, annotations),
+			current: infra.Object,
+			created: func(ctx context.Context) (*metadataKeep, error) { return r.clonedMetadataKeep(ctx, infra), nil },
+		})
 		if err != nil {
 			return fmt.Errorf("failed to sync the InfraMachine of Machine %s: %w", m.Name, err)
 		}
@@ -235,7 +258,17 @@ func (r *Reconciler) syncMachine(ctx context.Context, cp *controlPlane, m *clust
 		}
 	}
 	if config, ok := cp.Configs[m.Name]; ok {
-		applied, err := r.applyIfChanged(ctx, metadataApplyIntent(bootstrapv1.GroupVersion.String(), "KThreesConfig", config, labels, annotations), config.ResourceVersion)
+		current, err := runtime.DefaultUnstructuredConverter.ToUnstructured(config)
+		if err != nil {
+			return fmt.Errorf("failed to sync the KThreesConfig of Machine %s: %w", m.Name, err)
+		}
+		applied, err := r.applyIfChanged(ctx, applyRequest{
+			intent:    metadataApplyIntent(bootstrapv1.GroupVersion.String(), "KThreesConfig", config, labels, annotations),
+			current:   current,
+			normalize: configMapForm,
+			// desiredKThreesConfig sets no label or annotation of its own.
+			created: func(context.Context) (*metadataKeep, error) { return &metadataKeep{}, nil },
+		})
 		if err != nil {
 			return fmt.Errorf("failed to sync the KThreesConfig of Machine %s: %w", m.Name, err)
 		}
@@ -248,6 +281,60 @@ func (r *Reconciler) syncMachine(ctx context.Context, cp *controlPlane, m *clust
 		}
 	}
 	return nil
+}
+
+// clonedMetadataKeep are the labels and annotations that cloning infra's template set besides the control plane's:
+// the template's own metadata, the clone annotations and the cluster name label. When the template cannot be read
+// everything is kept for now (undecided: the apply is not remembered, so the next one decides again).
+func (r *Reconciler) clonedMetadataKeep(ctx context.Context, infra *unstructured.Unstructured) *metadataKeep {
+	keep := &metadataKeep{
+		labels: map[string]bool{clusterv1.ClusterNameLabel: true},
+		annotations: map[string]bool{
+			clusterv1.TemplateClonedFromNameAnnotation:      true,
+			clusterv1.TemplateClonedFromGroupKindAnnotation: true,
+		},
+	}
+	name := infra.GetAnnotations()[clusterv1.TemplateClonedFromNameAnnotation]
+	groupKind := schema.ParseGroupKind(infra.GetAnnotations()[clusterv1.TemplateClonedFromGroupKindAnnotation])
+	if name == "" || groupKind.Kind == "" {
+		return &metadataKeep{all: true}
+	}
+	ref := clusterv1.ContractVersionedObjectReference{APIGroup: groupKind.Group, Kind: groupKind.Kind, Name: name}
+	template, err := external.GetObjectFromContractVersionedRef(ctx, r.Client, ref, infra.GetNamespace())
+	if err != nil {
+		ctrl.LoggerFrom(ctx).V(2).Info("Keeping the labels and annotations dropped from the machine template until the infrastructure template it was cloned from can be read",
+			"kind", infra.GetKind(), "name", infra.GetName(), "template", name, "error", err.Error())
+		return &metadataKeep{all: true, undecided: true}
+	}
+	templateLabels, _, _ := unstructured.NestedStringMap(template.Object, "spec", "template", "metadata", "labels")
+	templateAnnotations, _, _ := unstructured.NestedStringMap(template.Object, "spec", "template", "metadata", "annotations")
+	for k := range templateLabels {
+		keep.labels[k] = true
+	}
+	for k := range templateAnnotations {
+		keep.annotations[k] = true
+	}
+	return keep
+}
+
+// machineMapForm and configMapForm turn an applied object into the map form of the typed objects the cache holds.
+func machineMapForm(obj *unstructured.Unstructured) (map[string]any, error) {
+	return typedMapForm(obj, &clusterv1.Machine{})
+}
+
+func configMapForm(obj *unstructured.Unstructured) (map[string]any, error) {
+	return typedMapForm(obj, &bootstrapv1.KThreesConfig{})
+}
+
+func typedMapForm(obj *unstructured.Unstructured, typed any) (map[string]any, error) {
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, typed); err != nil {
+		return nil, fmt.Errorf("failed to read the applied %s %s: %w", obj.GetKind(), obj.GetName(), err)
+	}
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(typed)
+	if err != nil {
+		return nil, fmt.Errorf("failed to convert the applied %s %s: %w", obj.GetKind(), obj.GetName(), err)
+	}
+	return content, nil
 }
 
 // setMachineUpToDateCondition sets the Machine's UpToDate condition; only the control plane computes it for its
@@ -311,178 +398,4 @@ func metadataApplyIntent(apiVersion, kind string, obj metav1.Object, labels, ann
 	intent.SetLabels(labels)
 	intent.SetAnnotations(annotations)
 	return intent
-}
-
-// applyIfChanged server-side applies intent to an existing object at resourceVersion, unless the same intent
-// was already applied to it at that resourceVersion (a no-op the cache remembers). It returns the object after
-// the apply, or nil when the apply was skipped. Field ownership left behind by older clients' Updates is taken
-// over after the apply, so that removing a label from the control plane removes it from the object.
-func (r *Reconciler) applyIfChanged(ctx context.Context, intent *unstructured.Unstructured, resourceVersion string) (*unstructured.Unstructured, error) {
-	cache := r.applyCache()
-	uid := string(intent.GetUID())
-	key, err := newSSACacheKey(uid, resourceVersion, intent)
-	if err != nil {
-		return nil, err
-	}
-	if cache.has(key) {
-		return nil, nil
-	}
-
-	applied := intent.DeepCopy()
-	if err := r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(applied), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
-		return nil, fmt.Errorf("failed to apply %s: %w", intent.GetKind(), err)
-	}
-	cacheable, err := r.takeOverFieldOwnership(ctx, applied)
-	if err != nil {
-		return nil, err
-	}
-	if cacheable {
-		// What was applied is in place at the new resourceVersion: applying it again there changes nothing.
-		if key, err = newSSACacheKey(uid, applied.GetResourceVersion(), intent); err != nil {
-			return nil, err
-		}
-		cache.add(key)
-	}
-	return applied, nil
-}
-
-// legacyUpdateManagers are the managers of Update operations that may share ownership of fields this
-// controller applies: upstream's and CAPI's controllers before server-side apply ("manager", the binary name),
-// the API server's stand-in for objects without managed fields, and this controller's own Creates.
-var legacyUpdateManagers = []string{"manager", "before-first-apply", FieldManager}
-
-// inPlaceFieldPaths are the managed-fields paths under which this controller applies map entries it may later
-// remove.
-var inPlaceFieldPaths = [][]string{
-	{"f:metadata", "f:labels"},
-	{"f:metadata", "f:annotations"},
-	{"f:spec", "f:deletion"},
-	{"f:spec", "f:readinessGates"},
-}
-
-// takeOverFieldOwnership drops, from the Update entries of legacyUpdateManagers, the fields under
-// inPlaceFieldPaths that this controller's apply owns too. While another manager co-owns a field, server-side apply
-// does not remove it when this controller stops applying it. obj is the object returned by the apply (the cache
-// strips managed fields, the apply response has them); it is updated in place. It returns false when the
-// ownership could not be taken over yet, which the next apply retries.
-func (r *Reconciler) takeOverFieldOwnership(ctx context.Context, obj *unstructured.Unstructured) (bool, error) {
-	entries := obj.GetManagedFields()
-	var own map[string]any
-	for _, e := range entries {
-		if e.Manager == FieldManager && e.Operation == metav1.ManagedFieldsOperationApply && e.Subresource == "" && e.FieldsV1 != nil {
-			if err := json.Unmarshal(e.FieldsV1.Raw, &own); err != nil {
-				return false, fmt.Errorf("failed to read the managed fields of %s %s: %w", obj.GetKind(), obj.GetName(), err)
-			}
-		}
-	}
-	if own == nil {
-		return true, nil
-	}
-
-	changed := false
-	cleaned := make([]metav1.ManagedFieldsEntry, 0, len(entries))
-	for _, e := range entries {
-		if e.Operation != metav1.ManagedFieldsOperationUpdate || e.Subresource != "" || e.FieldsV1 == nil || !isLegacyUpdateManager(e.Manager) {
-			cleaned = append(cleaned, e)
-			continue
-		}
-		var fields map[string]any
-		if err := json.Unmarshal(e.FieldsV1.Raw, &fields); err != nil {
-			return false, fmt.Errorf("failed to read the managed fields of %s %s: %w", obj.GetKind(), obj.GetName(), err)
-		}
-		if !dropSharedFields(fields, own) {
-			cleaned = append(cleaned, e)
-			continue
-		}
-		changed = true
-		if len(fields) == 0 {
-			continue
-		}
-		raw, err := json.Marshal(fields)
-		if err != nil {
-			return false, fmt.Errorf("failed to write the managed fields of %s %s: %w", obj.GetKind(), obj.GetName(), err)
-		}
-		e.FieldsV1 = &metav1.FieldsV1{Raw: raw}
-		cleaned = append(cleaned, e)
-	}
-	if !changed {
-		return true, nil
-	}
-
-	base := obj.DeepCopy()
-	obj.SetManagedFields(cleaned)
-	// The optimistic lock makes sure no ownership recorded meanwhile is rolled back.
-	if err := r.Client.Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
-		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-			ctrl.LoggerFrom(ctx).V(4).Info("Could not take over field ownership yet", "kind", obj.GetKind(), "name", obj.GetName(), "reason", err.Error())
-			return false, nil
-		}
-		return false, fmt.Errorf("failed to take over the field ownership of %s %s: %w", obj.GetKind(), obj.GetName(), err)
-	}
-	ctrl.LoggerFrom(ctx).V(4).Info("Took over field ownership from older clients", "kind", obj.GetKind(), "name", obj.GetName())
-	return true, nil
-}
-
-// isLegacyUpdateManager reports whether manager is one of legacyUpdateManagers.
-func isLegacyUpdateManager(manager string) bool {
-	for _, m := range legacyUpdateManagers {
-		if m == manager {
-			return true
-		}
-	}
-	return false
-}
-
-// dropSharedFields removes from fields the entries under inPlaceFieldPaths that own also has, prunes what became
-// empty, and reports whether it removed anything.
-func dropSharedFields(fields, own map[string]any) bool {
-	dropped := false
-	for _, path := range inPlaceFieldPaths {
-		theirs, ours := fieldSet(fields, path), fieldSet(own, path)
-		if theirs == nil || ours == nil {
-			continue
-		}
-		for key := range ours {
-			// "." marks ownership of the map itself, not of an entry.
-			if key == "." {
-				continue
-			}
-			if _, ok := theirs[key]; ok {
-				delete(theirs, key)
-				dropped = true
-			}
-		}
-		pruneEmpty(fields, path)
-	}
-	return dropped
-}
-
-// fieldSet returns the nested field set at path, or nil.
-func fieldSet(fields map[string]any, path []string) map[string]any {
-	current := fields
-	for _, p := range path {
-		next, ok := current[p].(map[string]any)
-		if !ok {
-			return nil
-		}
-		current = next
-	}
-	return current
-}
-
-// pruneEmpty removes the field sets along path, deepest first, that are empty or only mark their own existence.
-func pruneEmpty(fields map[string]any, path []string) {
-	for depth := len(path); depth > 0; depth-- {
-		parent := fieldSet(fields, path[:depth-1])
-		child, ok := parent[path[depth-1]].(map[string]any)
-		if !ok {
-			return
-		}
-		_, onlyDot := child["."]
-		if len(child) == 0 || (onlyDot && len(child) == 1) {
-			delete(parent, path[depth-1])
-			continue
-		}
-		return
-	}
 }

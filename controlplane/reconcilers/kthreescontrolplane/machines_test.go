@@ -240,7 +240,9 @@ func TestMachinesCreateMachine(t *testing.T) {
 	// The KThreesConfig, a copy of the control plane's spec.
 	config := &bootstrapv1.KThreesConfig{}
 	g.Expect(c.Get(ctx, client.ObjectKey{Namespace: machinesTestNamespace, Name: machine.Name}, config)).To(Succeed())
-	g.Expect(config.Spec).To(Equal(kcp.Spec.KThreesConfigSpec))
+	wantSpec := kcp.Spec.KThreesConfigSpec.DeepCopy()
+	wantSpec.Version = kcp.Spec.Version
+	g.Expect(config.Spec).To(Equal(*wantSpec))
 	g.Expect(config.Labels).To(HaveKeyWithValue(clusterv1.ClusterNameLabel, "cluster"))
 	g.Expect(config.Annotations).To(Equal(map[string]string{"note": "one"}))
 	g.Expect(config.OwnerReferences).To(ConsistOf(HaveField("UID", BeEquivalentTo("kcp-uid"))))
@@ -542,7 +544,8 @@ func TestMachinesSyncMachinesAdoptsUpdateOwnership(t *testing.T) {
 			g.Expect(c.Delete(ctx, legacy)).To(Succeed())
 			legacy = &clusterv1.Machine{
 				ObjectMeta: metav1.ObjectMeta{
-					Name: created.Name, Namespace: machinesTestNamespace,
+					// The fake client assigns no UIDs; the API server gives a recreated object a new one.
+					Name: created.Name, Namespace: machinesTestNamespace, UID: "legacy-uid",
 					Labels:          created.Labels,
 					Annotations:     created.Annotations,
 					OwnerReferences: created.OwnerReferences,

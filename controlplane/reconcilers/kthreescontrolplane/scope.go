@@ -60,6 +60,11 @@ type controlPlane struct {
 	upToDate map[string]upToDateResult
 	// machinePatchHelpers patch the Machines' conditions at the end of the reconcile, by Machine name.
 	machinePatchHelpers map[string]*patch.Helper
+	// machinesBefore are the Machines as read (or applied), by name: patchMachines writes only conditions that
+	// changed since.
+	machinesBefore map[string]*clusterv1.Machine
+	// createdMachines are the Machines this reconcile created, by name.
+	createdMachines map[string]bool
 
 	// reconcileTime is the time the reconcile started; time-based decisions use it.
 	reconcileTime time.Time
@@ -99,6 +104,7 @@ func (r *Reconciler) newControlPlane(ctx context.Context, cluster *clusterv1.Clu
 		InfraMachines:       map[string]*unstructured.Unstructured{},
 		Configs:             map[string]*bootstrapv1.KThreesConfig{},
 		machinePatchHelpers: map[string]*patch.Helper{},
+		machinesBefore:      map[string]*clusterv1.Machine{},
 		reconcileTime:       r.clock(),
 		openWorkload:        func(ctx context.Context) (workload.Cluster, error) { return r.workloadFor(ctx, clusterKey) },
 		secrets:             newReconcileSecrets(r.Client),
@@ -154,6 +160,10 @@ func (cp *controlPlane) setMachine(m *clusterv1.Machine, c client.Client) error 
 	}
 	cp.Machines.Insert(m)
 	cp.machinePatchHelpers[m.Name] = helper
+	if cp.machinesBefore == nil {
+		cp.machinesBefore = map[string]*clusterv1.Machine{}
+	}
+	cp.machinesBefore[m.Name] = m.DeepCopy()
 	return nil
 }
 

@@ -72,7 +72,7 @@ func (r *Reconciler) reconcileInfrastructureTemplateOwnership(ctx context.Contex
 // plane their controller. Pre-existing (user-provided) CAs are used as they are.
 func (r *Reconciler) reconcileCertificates(ctx context.Context, cp *controlPlane) error {
 	clusterKey := client.ObjectKeyFromObject(cp.Cluster)
-	certificates := certs.NewClusterCertificates()
+	certificates := certs.NewClusterCertificates(r.CertificateKeyAlgorithm)
 	if err := certificates.LookupOrGenerate(ctx, cp.secrets, clusterKey, controllerRef(cp.KCP)); err != nil {
 		setCertificatesCondition(cp.KCP, err)
 		r.Recorder.Eventf(cp.KCP, corev1.EventTypeWarning, "FailedCertificates", "Failed to read or generate the cluster certificates: %v", err)
@@ -151,7 +151,8 @@ func (r *Reconciler) reconcileKubeconfig(ctx context.Context, cp *controlPlane) 
 	}
 	switch {
 	case res.Created:
-		r.Recorder.Event(cp.KCP, corev1.EventTypeNormal, "KubeconfigCreated", "Created the kubeconfig secret")
+		// A log line, not an event: an event per new cluster is an API write on the fleet's hot path.
+		ctrl.LoggerFrom(ctx).Info("Created the kubeconfig secret")
 	case res.Rotated:
 		r.Recorder.Event(cp.KCP, corev1.EventTypeNormal, "KubeconfigRotated", "Rotated the client certificate of the kubeconfig secret")
 	}

@@ -83,8 +83,9 @@ func machineUpToDate(cp *controlPlane, m *clusterv1.Machine) upToDateResult {
 }
 
 // kthreesConfigSpecDiff lists the top-level fields in which a Machine's KThreesConfig spec differs from the
-// desired one. Both are compared as they render a node: version is ignored (the bootstrap controller fills it
-// from the Machine), defaults are applied to both (the control plane's embedded spec and the KThreesConfig are
+// desired one. Both are compared as they render a node: version is ignored (a KThreesConfig created by the control
+// plane carries the Machine's version when spec.kthreesConfigSpec.version is empty, older ones got it from the
+// bootstrap controller; the Machine's version is checked on its own), defaults are applied to both (the control plane's embedded spec and the KThreesConfig are
 // defaulted by different webhooks, by upstream's too) and nil and empty slices and maps are equal.
 func kthreesConfigSpecDiff(desired, actual *bootstrapv1.KThreesConfigSpec) []string {
 	d, a := normalizedKThreesConfigSpec(desired), normalizedKThreesConfigSpec(actual)

@@ -42,6 +42,7 @@ import (
 	"github.com/k3s-io/cluster-api-k3s/controlplane/reconcilers/etcdhook"
 	"github.com/k3s-io/cluster-api-k3s/controlplane/reconcilers/kthreescontrolplane"
 	"github.com/k3s-io/cluster-api-k3s/internal/manager"
+	"github.com/k3s-io/cluster-api-k3s/pkg/certs"
 	"github.com/k3s-io/cluster-api-k3s/pkg/etcd"
 )
 
@@ -59,10 +60,13 @@ type Options struct {
 	Etcd                        etcd.Config
 	// UserAgent identifies the manager to workload API servers.
 	UserAgent string
+	// CertificateKeyAlgorithm is the key algorithm of the CAs the control plane generates.
+	CertificateKeyAlgorithm certs.KeyAlgorithm
 	// SkipCRDMigrationPhases are the values of --skip-crd-migration-phases (internal/manager).
 	SkipCRDMigrationPhases []string
-	// ConnectionRetryInterval, when set, replaces the ClusterCache's 30s wait before retrying a failed workload
-	// cluster connection (tests, where workload API servers start within seconds of their kubeconfig).
+	// ConnectionRetryInterval replaces the ClusterCache's 30s wait before retrying a failed workload-cluster
+	// connection when set: a new cluster's kubeconfig exists before its API server answers, so the first
+	// connection usually fails and this wait is part of every cluster's time to Available.
 	ConnectionRetryInterval time.Duration
 }
 
@@ -77,11 +81,17 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 		"How long a lost workload-cluster connection is tolerated before conditions read from it turn Unknown (at least 2m).")
 	fs.DurationVar(&o.EtcdMemberRemovalTimeout, "etcd-member-removal-timeout", 5*time.Minute,
 		"How long the pre-terminate hook waits for K3s to remove a deleted Machine's etcd member before removing it through etcd or giving up.")
+	fs.DurationVar(&o.ConnectionRetryInterval, "clustercache-connection-retry-interval", 30*time.Second,
+		"How soon a failed connection to a workload cluster's API server is retried (CAPI's ClusterCache waits 30s).")
+	certs.AddKeyAlgorithmFlag(fs, &o.CertificateKeyAlgorithm)
 	o.Etcd.AddFlags(fs)
 }
 
 // Validate rejects settings the controllers cannot work with.
 func (o *Options) Validate() error {
+	if o.ConnectionRetryInterval <= 0 {
+		return fmt.Errorf("--clustercache-connection-retry-interval must be positive, got %s", o.ConnectionRetryInterval)
+	}
 	if o.RemoteConditionsGracePeriod < 2*time.Minute {
 		return fmt.Errorf("--remote-conditions-grace-period must be at least 2m, got %s", o.RemoteConditionsGracePeriod)
 	}
@@ -132,6 +142,7 @@ func Controllers(ctx context.Context, mgr ctrl.Manager, o Options) (clustercache
 		EtcdConnector:               connector,
 		WatchFilterValue:            o.WatchFilter,
 		RemoteConditionsGracePeriod: o.RemoteConditionsGracePeriod,
+		CertificateKeyAlgorithm:     o.CertificateKeyAlgorithm,
 	}).SetupWithManager(ctx, mgr, controller.Options{MaxConcurrentReconciles: o.ControlPlaneConcurrency}); err != nil {
 		return nil, err
 	}

@@ -165,7 +165,7 @@ func TestK3sSimMachine_NeverBoots(t *testing.T) {
 	tc := newTestCluster(t)
 	_, s0 := tc.newMachine(t, "server-0", machineOptions{role: k3sconfig.RoleInitServer})
 	waitBooted(t, s0)
-	otherCAs := k3scerts.NewClusterCertificates()
+	otherCAs := k3scerts.NewClusterCertificates("")
 	NewWithT(t).Expect(otherCAs.Generate()).To(Succeed())
 
 	tests := []struct {

@@ -140,7 +140,7 @@ func newTestCluster(t *testing.T, mutate ...func(*infrav1.K3sSimCluster)) *testC
 		g.Expect(simCluster.Status.Initialization.Provisioned).To(HaveValue(BeTrue()))
 	}, eventually).Should(Succeed())
 
-	certificates := k3scerts.NewClusterCertificates()
+	certificates := k3scerts.NewClusterCertificates("")
 	g.Expect(certificates.LookupOrGenerate(ctx, env.Client, client.ObjectKeyFromObject(cluster), ownerRef(cluster, "Cluster"))).To(Succeed())
 	return &testCluster{cluster: cluster, simCluster: simCluster, certs: certificates, token: "cluster-token-" + randomHex(4)}
 }

@@ -86,7 +86,7 @@ type ca struct {
 // newCAs returns the cluster CAs the bootstrap provider generates (RSA): the server CA and the etcd CA.
 func newCAs(t *testing.T) (server, etcd ca) {
 	t.Helper()
-	c := k3scerts.NewClusterCertificates()
+	c := k3scerts.NewClusterCertificates("")
 	if err := c.Generate(); err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ var (
 func realCAFiles(t *testing.T) []bootstrapdata.File {
 	t.Helper()
 	caOnce.Do(func() {
-		c := certs.NewClusterCertificates()
+		c := certs.NewClusterCertificates("")
 		if caErr = c.Generate(); caErr == nil {
 			caFiles = certs.Files(c)
 		}
@@ -69,7 +69,7 @@ func realCAFiles(t *testing.T) []bootstrapdata.File {
 // fakeCAFiles returns small stand-ins for the CA files, at the paths pkg/certs uses.
 func fakeCAFiles() []bootstrapdata.File {
 	var files []bootstrapdata.File
-	for _, c := range certs.NewClusterCertificates() {
+	for _, c := range certs.NewClusterCertificates("") {
 		files = append(files,
 			bootstrapdata.File{Path: c.CertFile, Owner: "root:root", Permissions: "0640", Content: "FAKE CERT " + string(c.Purpose) + "\n"},
 			bootstrapdata.File{Path: c.KeyFile, Owner: "root:root", Permissions: "0600", Content: "FAKE KEY " + string(c.Purpose) + "\n"})
@@ -319,7 +319,7 @@ func TestParse_renderedData(t *testing.T) {
 			g.Expect(b.EffectiveConfig).To(Equal(b.Config))
 			g.Expect(b.Config["kubelet-arg"]).To(ConsistOf(toAny(wantConfig.KubeletArgs)...))
 			g.Expect(b.EtcdProxyManifest).To(Equal(tt.role != k3sconfig.RoleAgent))
-			for _, c := range certs.NewClusterCertificates() {
+			for _, c := range certs.NewClusterCertificates("") {
 				_, hasCert := b.Files[c.CertFile]
 				_, hasKey := b.Files[c.KeyFile]
 				g.Expect(hasCert).To(Equal(tt.role == k3sconfig.RoleInitServer), c.CertFile)

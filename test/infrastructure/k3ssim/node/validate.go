@@ -161,7 +161,7 @@ func (b *Boot) hasToken() bool {
 // server) that are not written or are empty.
 func (b *Boot) missingCAFiles() []string {
 	var missing []string
-	for _, c := range certs.NewClusterCertificates() {
+	for _, c := range certs.NewClusterCertificates("") {
 		for _, p := range []string{c.CertFile, c.KeyFile} {
 			if f, ok := b.Files[p]; !ok || len(f.Content) == 0 {
 				missing = append(missing, p)
