@@ -17,19 +17,13 @@ limitations under the License.
 package fleetbench
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -132,7 +126,7 @@ func (*K3sFlavor) ClusterObjects(namespace, name string, cfg Config) ([]client.O
 	if err != nil {
 		return nil, err
 	}
-	objs, err := decodeObjects(data)
+	objs, err := simplane.DecodeObjects(data)
 	if err != nil {
 		return nil, err
 	}
@@ -151,21 +145,3 @@ func (*K3sFlavor) ClusterObjects(namespace, name string, cfg Config) ([]client.O
 
 // Shutdown implements Flavor.
 func (f *K3sFlavor) Shutdown(ctx context.Context) error { return f.sim.Shutdown(ctx) }
-
-// decodeObjects splits a multi-document YAML into unstructured objects.
-func decodeObjects(data []byte) ([]client.Object, error) {
-	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var objs []client.Object
-	for {
-		u := &unstructured.Unstructured{}
-		if err := decoder.Decode(&u.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return objs, nil
-			}
-			return nil, fmt.Errorf("failed to decode the cluster template: %w", err)
-		}
-		if len(u.Object) > 0 {
-			objs = append(objs, u)
-		}
-	}
-}

@@ -139,7 +139,7 @@ func run(ctx context.Context, once bool, timeout time.Duration, dir, version str
 
 // apply creates the objects of a multi-document YAML.
 func apply(ctx context.Context, c client.Client, yaml []byte) error {
-	objs, err := decodeYAML(yaml)
+	objs, err := simplane.DecodeObjects(yaml)
 	if err != nil {
 		return err
 	}

@@ -17,10 +17,17 @@ limitations under the License.
 package simplane
 
 import (
+	"bytes"
 	"embed"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // templates are the cluster templates of the simulator: cluster-template.yaml (the default flavor) and
@@ -68,4 +75,22 @@ func RenderTemplate(name string, data []byte, vars map[string]string) ([]byte, e
 		return nil, fmt.Errorf("template %s: variables without value: %v", name, missing)
 	}
 	return out, nil
+}
+
+// DecodeObjects decodes a rendered multi-document template into unstructured objects, skipping empty documents.
+func DecodeObjects(data []byte) ([]client.Object, error) {
+	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var objs []client.Object
+	for {
+		u := &unstructured.Unstructured{}
+		if err := decoder.Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return objs, nil
+			}
+			return nil, fmt.Errorf("failed to decode the cluster template: %w", err)
+		}
+		if len(u.Object) > 0 {
+			objs = append(objs, u)
+		}
+	}
 }
