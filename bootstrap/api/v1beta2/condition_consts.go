@@ -26,6 +26,10 @@ const (
 	// WaitingForClusterInfrastructureReason (Severity=Info) means the config waits for the cluster infrastructure.
 	WaitingForClusterInfrastructureReason = "WaitingForClusterInfrastructure"
 
+	// WaitingForControlPlaneAvailableReason (Severity=Info) means the config of a joining Machine waits for the
+	// control plane to be initialized. The controller sets CAPI's v1beta1 reason, which has the same value.
+	WaitingForControlPlaneAvailableReason = "WaitingForControlPlaneAvailable"
+
 	// DataSecretGenerationFailedReason (Severity=Warning) means generating the bootstrap data failed; the controller
 	// retries.
 	DataSecretGenerationFailedReason = "DataSecretGenerationFailed"

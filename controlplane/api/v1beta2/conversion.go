@@ -133,13 +133,13 @@ func (src *KThreesControlPlaneTemplate) ConvertTo(dstRaw conversion.Hub) error {
 	keep := &KThreesControlPlaneTemplate{}
 	keepSpec := &keep.Spec.Template.Spec
 	needed := bootstrapv1beta2.KeepSpokeOnlyKThreesConfigSpec(&srcSpec.KThreesConfigSpec, &dstSpec.KThreesConfigSpec, &keepSpec.KThreesConfigSpec)
-	if srcSpec.MachineTemplate != nil {
-		keepMachineTemplate := &KThreesControlPlaneMachineTemplate{InfrastructureRef: srcSpec.MachineTemplate.InfrastructureRef}
-		inexact := keepInexactMachineTemplate(srcSpec.MachineTemplate, keepMachineTemplate)
-		if inexact || keepMachineTemplate.InfrastructureRef != (corev1.ObjectReference{}) {
-			keepSpec.MachineTemplate = keepMachineTemplate
-			needed = true
-		}
+	// The hub has no place for the template's infrastructure reference (ClusterClass supplies it).
+	if srcSpec.MachineTemplate.InfrastructureRef != (corev1.ObjectReference{}) {
+		keepSpec.MachineTemplate.InfrastructureRef = srcSpec.MachineTemplate.InfrastructureRef
+		needed = true
+	}
+	if keepInexactMachineTemplate(&srcSpec.MachineTemplate, &keepSpec.MachineTemplate) {
+		needed = true
 	}
 	if keepInexactRemediation(srcSpec.RemediationStrategy, &keepSpec.RemediationStrategy) {
 		needed = true
@@ -163,21 +163,9 @@ func (dst *KThreesControlPlaneTemplate) ConvertFrom(srcRaw conversion.Hub) error
 	}
 	srcSpec, dstSpec, keptSpec := &src.Spec.Template.Spec, &dst.Spec.Template.Spec, &kept.Spec.Template.Spec
 	bootstrapv1beta2.RestoreSpokeOnlyKThreesConfigSpec(&srcSpec.KThreesConfigSpec, ok, &keptSpec.KThreesConfigSpec, &dstSpec.KThreesConfigSpec)
-	// The template's machine template is kept whole: only the hub's metadata and deletion timeouts are current.
-	if keptSpec.MachineTemplate != nil || srcSpec.MachineTemplate.ObjectMeta.Labels != nil || srcSpec.MachineTemplate.ObjectMeta.Annotations != nil ||
-		srcSpec.MachineTemplate.Spec.Deletion != (controlplanev1.KThreesControlPlaneMachineTemplateDeletionSpec{}) {
-		machineTemplate := &KThreesControlPlaneMachineTemplate{}
-		if keptSpec.MachineTemplate != nil {
-			machineTemplate.InfrastructureRef = keptSpec.MachineTemplate.InfrastructureRef
-		} else {
-			keptSpec.MachineTemplate = &KThreesControlPlaneMachineTemplate{}
-		}
-		if err := clusterv1beta1.Convert_v1beta2_ObjectMeta_To_v1beta1_ObjectMeta(&srcSpec.MachineTemplate.ObjectMeta, &machineTemplate.ObjectMeta, nil); err != nil {
-			return err
-		}
-		deletionFromHub(&srcSpec.MachineTemplate.Spec.Deletion, keptSpec.MachineTemplate, machineTemplate)
-		dstSpec.MachineTemplate = machineTemplate
-	}
+	// The infrastructure reference lives in the kept data only.
+	dstSpec.MachineTemplate.InfrastructureRef = keptSpec.MachineTemplate.InfrastructureRef
+	deletionFromHub(&srcSpec.MachineTemplate.Spec.Deletion, &keptSpec.MachineTemplate, &dstSpec.MachineTemplate)
 	dstSpec.RemediationStrategy = remediationFromHub(&srcSpec.Remediation, keptSpec.RemediationStrategy)
 	return apiconversion.MarshalData(src, dst)
 }
@@ -334,24 +322,34 @@ func deletionToHub(in *KThreesControlPlaneMachineTemplate, out *controlplanev1.K
 }
 
 // Convert_v1beta2_KThreesControlPlaneTemplateResourceSpec_To_v1beta3_KThreesControlPlaneTemplateResourceSpec maps
-// the renamed fields; the template's infrastructure reference has no place in the hub and is kept as conversion data.
+// the renamed fields.
 func Convert_v1beta2_KThreesControlPlaneTemplateResourceSpec_To_v1beta3_KThreesControlPlaneTemplateResourceSpec(in *KThreesControlPlaneTemplateResourceSpec, out *controlplanev1.KThreesControlPlaneTemplateResourceSpec, s apimachineryconversion.Scope) error {
 	if err := autoConvert_v1beta2_KThreesControlPlaneTemplateResourceSpec_To_v1beta3_KThreesControlPlaneTemplateResourceSpec(in, out, s); err != nil {
 		return err
 	}
 	out.Rollout.After = apiconversion.TimeFromPointer(in.RolloutAfter)
 	out.Remediation = remediationToHub(in.RemediationStrategy)
-	if in.MachineTemplate != nil {
-		if err := clusterv1beta1.Convert_v1beta1_ObjectMeta_To_v1beta2_ObjectMeta(&in.MachineTemplate.ObjectMeta, &out.MachineTemplate.ObjectMeta, s); err != nil {
-			return err
-		}
-		deletionToHub(in.MachineTemplate, &out.MachineTemplate.Spec.Deletion)
-	}
 	return nil
 }
 
+// Convert_v1beta2_KThreesControlPlaneMachineTemplate_To_v1beta3_KThreesControlPlaneTemplateMachineTemplate maps a
+// template's machine template to the hub; its infrastructure reference is kept by the object conversion.
+func Convert_v1beta2_KThreesControlPlaneMachineTemplate_To_v1beta3_KThreesControlPlaneTemplateMachineTemplate(in *KThreesControlPlaneMachineTemplate, out *controlplanev1.KThreesControlPlaneTemplateMachineTemplate, s apimachineryconversion.Scope) error {
+	if err := clusterv1beta1.Convert_v1beta1_ObjectMeta_To_v1beta2_ObjectMeta(&in.ObjectMeta, &out.ObjectMeta, s); err != nil {
+		return err
+	}
+	deletionToHub(in, &out.Spec.Deletion)
+	return nil
+}
+
+// Convert_v1beta3_KThreesControlPlaneTemplateMachineTemplate_To_v1beta2_KThreesControlPlaneMachineTemplate converts
+// the metadata; the reference and timeouts are converted by the object conversion, which holds the kept data.
+func Convert_v1beta3_KThreesControlPlaneTemplateMachineTemplate_To_v1beta2_KThreesControlPlaneMachineTemplate(in *controlplanev1.KThreesControlPlaneTemplateMachineTemplate, out *KThreesControlPlaneMachineTemplate, s apimachineryconversion.Scope) error {
+	return clusterv1beta1.Convert_v1beta2_ObjectMeta_To_v1beta1_ObjectMeta(&in.ObjectMeta, &out.ObjectMeta, s)
+}
+
 // Convert_v1beta3_KThreesControlPlaneTemplateResourceSpec_To_v1beta2_KThreesControlPlaneTemplateResourceSpec maps
-// the renamed fields back; the machine template is rebuilt by the object conversion.
+// the renamed fields back; the machine template's reference and timeouts are set by the object conversion.
 func Convert_v1beta3_KThreesControlPlaneTemplateResourceSpec_To_v1beta2_KThreesControlPlaneTemplateResourceSpec(in *controlplanev1.KThreesControlPlaneTemplateResourceSpec, out *KThreesControlPlaneTemplateResourceSpec, s apimachineryconversion.Scope) error {
 	if err := autoConvert_v1beta3_KThreesControlPlaneTemplateResourceSpec_To_v1beta2_KThreesControlPlaneTemplateResourceSpec(in, out, s); err != nil {
 		return err

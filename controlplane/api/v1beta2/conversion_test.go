@@ -19,6 +19,7 @@ package v1beta2
 import (
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/apitesting/fuzzer"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -70,8 +71,7 @@ func fuzzFuncs(_ runtimeserializer.CodecFactory) []any {
 			in.ObjectMeta = metav1.ObjectMeta{Labels: in.ObjectMeta.Labels, Annotations: in.ObjectMeta.Annotations}
 			conversiontest.NormalizeTimePointer(&in.Spec.RolloutAfter)
 			conversiontest.NilIfZero(&in.Spec.RemediationStrategy)
-			conversiontest.NilIfZero(&in.Spec.MachineTemplate)
-			if in.Spec.MachineTemplate != nil {
+			if in.Spec.MachineTemplate.InfrastructureRef != (corev1.ObjectReference{}) {
 				in.Spec.MachineTemplate.InfrastructureRef.APIVersion = conversiontest.APIVersion(c)
 			}
 		},

@@ -47,7 +47,7 @@ type KThreesControlPlaneTemplateResourceSpec struct {
 
 	// MachineTemplate describes the control-plane Machines.
 	// +optional
-	MachineTemplate *KThreesControlPlaneMachineTemplate `json:"machineTemplate,omitempty"`
+	MachineTemplate KThreesControlPlaneMachineTemplate `json:"machineTemplate,omitempty"`
 
 	// RemediationStrategy controls how unhealthy control-plane Machines are remediated.
 	// +optional

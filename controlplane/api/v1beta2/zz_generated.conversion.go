@@ -136,6 +136,11 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddConversionFunc((*KThreesControlPlaneMachineTemplate)(nil), (*v1beta3.KThreesControlPlaneTemplateMachineTemplate)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta2_KThreesControlPlaneMachineTemplate_To_v1beta3_KThreesControlPlaneTemplateMachineTemplate(a.(*KThreesControlPlaneMachineTemplate), b.(*v1beta3.KThreesControlPlaneTemplateMachineTemplate), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddConversionFunc((*KThreesControlPlaneSpec)(nil), (*v1beta3.KThreesControlPlaneSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1beta2_KThreesControlPlaneSpec_To_v1beta3_KThreesControlPlaneSpec(a.(*KThreesControlPlaneSpec), b.(*v1beta3.KThreesControlPlaneSpec), scope)
 	}); err != nil {
@@ -183,6 +188,11 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddConversionFunc((*v1beta3.KThreesControlPlaneStatus)(nil), (*KThreesControlPlaneStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1beta3_KThreesControlPlaneStatus_To_v1beta2_KThreesControlPlaneStatus(a.(*v1beta3.KThreesControlPlaneStatus), b.(*KThreesControlPlaneStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddConversionFunc((*v1beta3.KThreesControlPlaneTemplateMachineTemplate)(nil), (*KThreesControlPlaneMachineTemplate)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta3_KThreesControlPlaneTemplateMachineTemplate_To_v1beta2_KThreesControlPlaneMachineTemplate(a.(*v1beta3.KThreesControlPlaneTemplateMachineTemplate), b.(*KThreesControlPlaneMachineTemplate), scope)
 	}); err != nil {
 		return err
 	}
@@ -498,13 +508,17 @@ func autoConvert_v1beta2_KThreesControlPlaneTemplateResourceSpec_To_v1beta3_KThr
 		return err
 	}
 	// WARNING: in.RolloutAfter requires manual conversion: does not exist in peer-type
-	// WARNING: in.MachineTemplate requires manual conversion: inconvertible types (*github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta2.KThreesControlPlaneMachineTemplate vs github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3.KThreesControlPlaneTemplateMachineTemplate)
+	if err := Convert_v1beta2_KThreesControlPlaneMachineTemplate_To_v1beta3_KThreesControlPlaneTemplateMachineTemplate(&in.MachineTemplate, &out.MachineTemplate, s); err != nil {
+		return err
+	}
 	// WARNING: in.RemediationStrategy requires manual conversion: does not exist in peer-type
 	return nil
 }
 
 func autoConvert_v1beta3_KThreesControlPlaneTemplateResourceSpec_To_v1beta2_KThreesControlPlaneTemplateResourceSpec(in *v1beta3.KThreesControlPlaneTemplateResourceSpec, out *KThreesControlPlaneTemplateResourceSpec, s conversion.Scope) error {
-	// WARNING: in.MachineTemplate requires manual conversion: inconvertible types (github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3.KThreesControlPlaneTemplateMachineTemplate vs *github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta2.KThreesControlPlaneMachineTemplate)
+	if err := Convert_v1beta3_KThreesControlPlaneTemplateMachineTemplate_To_v1beta2_KThreesControlPlaneMachineTemplate(&in.MachineTemplate, &out.MachineTemplate, s); err != nil {
+		return err
+	}
 	if err := Convert_v1beta3_KThreesConfigSpec_To_v1beta2_KThreesConfigSpec(&in.KThreesConfigSpec, &out.KThreesConfigSpec, s); err != nil {
 		return err
 	}

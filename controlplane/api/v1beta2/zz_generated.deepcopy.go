@@ -22,7 +22,7 @@ package v1beta2
 
 import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1"
-	runtime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/cluster-api/api/core/v1beta1"
 )
 
@@ -268,11 +268,7 @@ func (in *KThreesControlPlaneTemplateResourceSpec) DeepCopyInto(out *KThreesCont
 		in, out := &in.RolloutAfter, &out.RolloutAfter
 		*out = (*in).DeepCopy()
 	}
-	if in.MachineTemplate != nil {
-		in, out := &in.MachineTemplate, &out.MachineTemplate
-		*out = new(KThreesControlPlaneMachineTemplate)
-		(*in).DeepCopyInto(*out)
-	}
+	in.MachineTemplate.DeepCopyInto(&out.MachineTemplate)
 	if in.RemediationStrategy != nil {
 		in, out := &in.RemediationStrategy, &out.RemediationStrategy
 		*out = new(RemediationStrategy)
