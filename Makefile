@@ -33,6 +33,10 @@ demo: ## Run the providers locally on simulated K3s infrastructure: create a 3+2
 envtest-assets: ## Build (or reuse) kube-apiserver and etcd for envtest and print their directory (usable as KUBEBUILDER_ASSETS)
 	@bash hack/envtest-assets.sh
 
+.PHONY: cloud-init
+cloud-init: ## Install (or reuse) Debian's cloud-init for the tests that run it on rendered bootstrap data and print its command (usable as CLOUD_INIT)
+	@bash hack/install-cloud-init.sh
+
 ##@ Generate
 
 .PHONY: generate
@@ -99,10 +103,18 @@ test-fuzz: ## Run every native fuzz target (conversions, renderers) for FUZZTIME
 	bash hack/fuzz.sh
 
 .PHONY: test
-test: ## Run unit, fuzz round-trip and envtest tests (builds the envtest binaries on first use); reports coverage
+test: ## Run unit, fuzz round-trip, envtest and real cloud-init tests (builds the envtest binaries and installs cloud-init on first use); reports coverage
 	@mkdir -p out
-	KUBEBUILDER_ASSETS="$$(bash hack/envtest-assets.sh)" go test ./... -coverprofile=out/cover.out $(TEST_ARGS)
+	KUBEBUILDER_ASSETS="$$(bash hack/envtest-assets.sh)" CLOUD_INIT="$${CLOUD_INIT:-$$(bash hack/install-cloud-init.sh)}" \
+		go test ./... -coverprofile=out/cover.out $(TEST_ARGS)
 	@bash hack/coverage.sh out/cover.out
+
+# The tests that give every rendered cloud-config document to the real cloud-init (docs/development.md).
+CLOUD_INIT_TEST_PACKAGES := ./internal/test/cloudinit/ ./pkg/cloudinit/ ./pkg/k3sconfig/ ./hack/tools/render-bootstrap/
+
+.PHONY: test-cloud-init
+test-cloud-init: ## Install cloud-init if needed, then run only the tests that render the bootstrap data with it (fail rather than skip)
+	CLOUD_INIT="$$(bash hack/install-cloud-init.sh)" CLOUD_INIT_REQUIRED=1 go test $(CLOUD_INIT_TEST_PACKAGES) -run 'RealCloudInit' -count=1 $(TEST_ARGS)
 
 E2E_ARGS ?=
 GINKGO_FOCUS ?=

@@ -22,4 +22,10 @@ limitations under the License.
 // parses back to exactly the string that was given, whatever characters it holds. Commands are always
 // double-quoted strings (never lists), and every scalar that a YAML 1.1 parser such as cloud-init's PyYAML could
 // read as something other than a string is quoted.
+//
+// Cloud-init renders the jinja before it parses the YAML, with trim_blocks: the line break after a jinja statement
+// or comment goes, and whitespace control ({{- -}}) takes the whitespace next to it. File content that uses either
+// is therefore written as one double-quoted line, where line breaks are \n escapes that jinja leaves alone; in a
+// block scalar the next line of the document would join the content. internal/test/cloudinit runs the real
+// cloud-init on the rendered documents.
 package cloudinit

@@ -29,25 +29,33 @@ import (
 // fuzzEncodings are the encodings the fuzz target picks from; the last one is invalid.
 var fuzzEncodings = []string{"", model.EncodingBase64, model.EncodingGzip, model.EncodingGzipBase64, "bogus"}
 
+// SeedArgs are the arguments of FuzzCloudInitRender. Exported for the external test package.
+type SeedArgs struct {
+	Path, Content      string
+	Enc                uint8
+	Owner, Permissions string
+	Command1, Command2 string
+}
+
+// fuzzSeeds are the seed inputs given in code; testdata/fuzz/FuzzCloudInitRender holds more.
+var fuzzSeeds = []SeedArgs{
+	{"/etc/rancher/k3s/config.yaml", "token: abc\n", 0, "root:root", "0640", "echo pre", "echo post"},
+	{"/a", " leading space\n\ttab\ntrailing  \n", 0, "", "", `echo "$HOME"`, "a: b"},
+	{"/b c", "{{ ds.meta_data.local_hostname }}\r\n", 1, "yes", "0o644", "- x", "multi\nline"},
+	{"/c", "\xff\xfe\x00", 2, "1:1", "", "", "\u2028\u0085"},
+	{"", "x", 4, "", "", "", ""},
+}
+
 // FuzzCloudInitRender renders random files and commands and checks that the document parses as YAML (with
 // YAML 1.1 and 1.2 rules) and that every file and command reads back exactly, or that Render refuses input
 // that cannot be represented.
 func FuzzCloudInitRender(f *testing.F) {
-	f.Add("/etc/rancher/k3s/config.yaml", "token: abc\n", uint8(0), "root:root", "0640", "echo pre", "echo post")
-	f.Add("/a", " leading space\n\ttab\ntrailing  \n", uint8(0), "", "", `echo "$HOME"`, "a: b")
-	f.Add("/b c", "{{ ds.meta_data.local_hostname }}\r\n", uint8(1), "yes", "0o644", "- x", "multi\nline")
-	f.Add("/c", "\xff\xfe\x00", uint8(2), "1:1", "", "", "\u2028\u0085")
-	f.Add("", "x", uint8(4), "", "", "", "")
+	for _, s := range fuzzSeeds {
+		f.Add(s.Path, s.Content, s.Enc, s.Owner, s.Permissions, s.Command1, s.Command2)
+	}
 	f.Fuzz(func(t *testing.T, path, content string, enc uint8, owner, permissions, cmd1, cmd2 string) {
 		g := NewWithT(t)
-		encoding := fuzzEncodings[int(enc)%len(fuzzEncodings)]
-		in := model.Data{
-			Files: []model.File{
-				{Path: path, Owner: owner, Permissions: permissions, Encoding: encoding, Content: content},
-				{Path: "/etc/second", Content: cmd1 + content},
-			},
-			Commands: []string{cmd1, cmd2},
-		}
+		in := fuzzInput(SeedArgs{path, content, enc, owner, permissions, cmd1, cmd2})
 		out, err := Render(in)
 		if !representable(in) {
 			g.Expect(err).To(HaveOccurred(), "input that cannot be represented must be refused")
@@ -56,6 +64,18 @@ func FuzzCloudInitRender(f *testing.F) {
 		g.Expect(err).NotTo(HaveOccurred())
 		expectRoundTrip(g, in, out)
 	})
+}
+
+// fuzzInput is the data FuzzCloudInitRender renders from its arguments: two files and two commands.
+func fuzzInput(a SeedArgs) model.Data {
+	encoding := fuzzEncodings[int(a.Enc)%len(fuzzEncodings)]
+	return model.Data{
+		Files: []model.File{
+			{Path: a.Path, Owner: a.Owner, Permissions: a.Permissions, Encoding: encoding, Content: a.Content},
+			{Path: "/etc/second", Content: a.Command1 + a.Content},
+		},
+		Commands: []string{a.Command1, a.Command2},
+	}
 }
 
 // representable reports whether Render must accept in: every path non-empty without NUL, every text field

@@ -80,6 +80,18 @@ func TestRender(t *testing.T) {
 			want: []string{"node-name: '{{ ds.meta_data.local_hostname }}'\n"},
 		},
 		{
+			name: "jinja statements, comments and whitespace control make content one double-quoted line",
+			in: model.Data{Files: []model.File{
+				{Path: "/a", Content: "{% if true %}\nx\n{% endif %}\n"},
+				{Path: "/b", Content: "{# c #}\n"},
+				{Path: "/c", Content: "a {{- v }}\n"},
+				{Path: "/d", Content: "{{ v -}}\nb\n"},
+				{Path: "/e", Content: "{{ v }}\nb\n"},
+			}},
+			want: []string{`content: "{% if true %}\nx\n{% endif %}\n"`, `content: "{# c #}\n"`, `content: "a {{- v }}\n"`,
+				`content: "{{ v -}}\nb\n"`, "content: |\n      {{ v }}\n      b\n"},
+		},
+		{
 			name: "content that is not UTF-8 is written base64-encoded",
 			in:   model.Data{Files: []model.File{{Path: "/bin/blob", Content: "\xff\x00\xfe"}}},
 			want: []string{"encoding: \"base64\"\n    content: |-\n      /wD+\n"},

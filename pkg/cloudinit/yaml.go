@@ -67,13 +67,23 @@ func singleQuoted(value string) *yaml.Node {
 }
 
 // literal returns a literal block scalar, or a double-quoted one when a block cannot carry the value exactly:
-// the encoder itself falls back for trailing spaces, carriage returns or control characters, and a value
-// starting with a tab would make a block whose indentation parsers cannot determine.
+// the encoder itself falls back for trailing spaces, carriage returns or control characters, a value starting
+// with a tab would make a block whose indentation parsers cannot determine, and jinja that removes whitespace
+// would join lines of the document (see jinjaStripsWhitespace).
 func literal(value string) *yaml.Node {
-	if strings.HasPrefix(value, "\t") {
+	if strings.HasPrefix(value, "\t") || jinjaStripsWhitespace(value) {
 		return doubleQuoted(value)
 	}
 	return scalar(value, yaml.LiteralStyle)
+}
+
+// jinjaStripsWhitespace reports whether cloud-init's jinja rendering would remove line breaks or indentation
+// around s: it renders with trim_blocks, which drops the line break after a statement ({% %}) or a comment
+// ({# #}), and whitespace control ({{- -}}, {%- -%}) drops all whitespace on one side. In a block scalar that
+// whitespace is the document's: the next line (a file's path, a command) would join the content. A double-quoted
+// scalar is one line whose breaks are \n escapes, which jinja leaves alone.
+func jinjaStripsWhitespace(s string) bool {
+	return strings.Contains(s, "{%") || strings.Contains(s, "{#") || strings.Contains(s, "{{-") || strings.Contains(s, "-}}")
 }
 
 // pathScalar returns a path: plain when that is unambiguous, double-quoted otherwise.

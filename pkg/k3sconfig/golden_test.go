@@ -103,15 +103,20 @@ func goldenInput(role Role, spec bootstrapv1.KThreesConfigSpec) NodeInput {
 	return in
 }
 
-func TestNodeData_golden(t *testing.T) {
-	tests := []struct {
-		name   string
-		format bootstrapv1.Format
-		input  func() NodeInput
-	}{
-		{name: "init-server", input: func() NodeInput { return goldenInput(RoleInitServer, goldenSpec()) }},
-		{name: "join-server", input: func() NodeInput { return goldenInput(RoleJoinServer, goldenSpec()) }},
-		{name: "worker", input: func() NodeInput {
+// GoldenCase is one golden case: the node input and the format of testdata/<Name>.golden. Exported for the
+// external test package, which renders the cloud-config cases with the real cloud-init.
+type GoldenCase struct {
+	Name   string
+	Format bootstrapv1.Format
+	Input  func() NodeInput
+}
+
+// GoldenCases are the golden cases, in the order of the tests.
+func GoldenCases() []GoldenCase {
+	return []GoldenCase{
+		{Name: "init-server", Input: func() NodeInput { return goldenInput(RoleInitServer, goldenSpec()) }},
+		{Name: "join-server", Input: func() NodeInput { return goldenInput(RoleJoinServer, goldenSpec()) }},
+		{Name: "worker", Input: func() NodeInput {
 			spec := bootstrapv1.KThreesConfigSpec{
 				AgentConfig: bootstrapv1.KThreesAgentConfig{
 					NodeName:      "{{ ds.meta_data.local_hostname }}",
@@ -125,7 +130,7 @@ func TestNodeData_golden(t *testing.T) {
 			}
 			return goldenInput(RoleAgent, spec)
 		}},
-		{name: "air-gapped", input: func() NodeInput {
+		{Name: "air-gapped", Input: func() NodeInput {
 			spec := goldenSpec()
 			spec.AgentConfig.AirGapped = true
 			spec.AgentConfig.AirGappedInstallScriptPath = "/usr/local/share/k3s/install.sh"
@@ -133,7 +138,7 @@ func TestNodeData_golden(t *testing.T) {
 			spec.ServerConfig.SystemDefaultRegistry = "registry.example.com:5000"
 			return goldenInput(RoleInitServer, spec)
 		}},
-		{name: "ipv6-endpoint", input: func() NodeInput {
+		{Name: "ipv6-endpoint", Input: func() NodeInput {
 			spec := goldenSpec()
 			spec.ServerConfig.ClusterCidr = "fd00:42::/56"
 			spec.ServerConfig.ServiceCidr = "fd00:43::/112"
@@ -142,7 +147,7 @@ func TestNodeData_golden(t *testing.T) {
 			in.ControlPlaneEndpoint = clusterv1.APIEndpoint{Host: "fd00:10::1", Port: 6443}
 			return in
 		}},
-		{name: "files-from-secret", input: func() NodeInput {
+		{Name: "files-from-secret", Input: func() NodeInput {
 			in := goldenInput(RoleAgent, bootstrapv1.KThreesConfigSpec{})
 			// Content read from secrets and inlined by the controller: text, base64 text, and raw bytes.
 			in.Files = []bootstrapdata.File{
@@ -154,7 +159,7 @@ func TestNodeData_golden(t *testing.T) {
 			}
 			return in
 		}},
-		{name: "special-characters", input: func() NodeInput {
+		{Name: "special-characters", Input: func() NodeInput {
 			spec := goldenSpec()
 			spec.ServerConfig.EtcdProxyImage = "registry.example.com:5000/mirror/socat:1.8.0.0-a+b&c"
 			spec.Files = []bootstrapv1.File{
@@ -167,7 +172,7 @@ func TestNodeData_golden(t *testing.T) {
 			spec.PreK3sCommands = []string{`echo "$HOSTNAME" > /etc/hostname-copy`, "printf '%s\\n' 'a: b' # yes"}
 			return goldenInput(RoleInitServer, spec)
 		}},
-		{name: "anonymous-auth-and-ciphers-set", input: func() NodeInput {
+		{Name: "anonymous-auth-and-ciphers-set", Input: func() NodeInput {
 			spec := goldenSpec()
 			spec.ServerConfig.KubeAPIServerArgs = []string{
 				"--anonymous-auth=false",
@@ -176,20 +181,23 @@ func TestNodeData_golden(t *testing.T) {
 			}
 			return goldenInput(RoleJoinServer, spec)
 		}},
-		{name: "ignition-init-server", format: bootstrapv1.Ignition, input: func() NodeInput {
+		{Name: "ignition-init-server", Format: bootstrapv1.Ignition, Input: func() NodeInput {
 			return goldenInput(RoleInitServer, goldenSpec())
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+}
+
+func TestNodeData_golden(t *testing.T) {
+	for _, tt := range GoldenCases() {
+		t.Run(tt.Name, func(t *testing.T) {
 			g := NewWithT(t)
-			in := tt.input()
+			in := tt.Input()
 			data, err := NodeData(in)
 			g.Expect(err).NotTo(HaveOccurred())
-			out, err := bootstrapdata.Render(tt.format, data)
+			out, err := bootstrapdata.Render(tt.Format, data)
 			g.Expect(err).NotTo(HaveOccurred())
 
-			golden := filepath.Join("testdata", tt.name+".golden")
+			golden := filepath.Join("testdata", tt.Name+".golden")
 			if *update {
 				g.Expect(os.WriteFile(golden, out, 0o600)).To(Succeed())
 			}
@@ -198,7 +206,7 @@ func TestNodeData_golden(t *testing.T) {
 			g.Expect(string(out)).To(Equal(string(want)), "run go test ./pkg/k3sconfig -run TestNodeData_golden -update to accept")
 
 			var written map[string][]byte
-			if tt.format == bootstrapv1.Ignition {
+			if tt.Format == bootstrapv1.Ignition {
 				written = expectIgnitionRoundTrip(g, data, out)
 			} else {
 				written = expectCloudConfigRoundTrip(g, data, out)

@@ -1,0 +1,218 @@
+/*
+Copyright 2026 The cluster-api-k3s Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cloudinit_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/cluster-api/cmd/clusterctl/client/yamlprocessor"
+
+	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
+	bootstrapwebhooks "github.com/k3s-io/cluster-api-k3s/bootstrap/webhooks"
+	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
+	controlplanewebhooks "github.com/k3s-io/cluster-api-k3s/controlplane/webhooks"
+	cloudinittest "github.com/k3s-io/cluster-api-k3s/internal/test/cloudinit"
+	"github.com/k3s-io/cluster-api-k3s/pkg/bootstrapdata"
+	"github.com/k3s-io/cluster-api-k3s/pkg/k3sconfig"
+)
+
+// repoRoot is the repository root seen from this package's directory, where `go test` runs.
+const repoRoot = "../../.."
+
+// templateVariables are the clusterctl variables given to every template: those `clusterctl generate cluster` sets
+// and the ones a template documents as required (as in test/release); the others keep their defaults.
+var templateVariables = map[string]string{
+	"CLUSTER_NAME":                "k3s-test",
+	"NAMESPACE":                   "default",
+	"KUBERNETES_VERSION":          "v1.34.5+k3s1",
+	"CONTROL_PLANE_MACHINE_COUNT": "3",
+	"WORKER_MACHINE_COUNT":        "2",
+	"AIRGAPPED_NODE_IMAGE":        "registry.test/k3s-airgapped-node:v1.34.5-k3s1",
+}
+
+// nodeCase is a node of a template: the input the KThreesConfig controller would render.
+type nodeCase struct {
+	name  string
+	input k3sconfig.NodeInput
+}
+
+// TestTemplates_RealCloudInit renders the bootstrap data of every KThreesConfig spec of templates/ — the control
+// plane's (as the init server and as a joining server) and the workers' — through k3sconfig.NodeData and
+// bootstrapdata.Render as the controller does, checks each document with the real cloud-init, and checks the
+// config.yaml it writes against NodeConfig.
+func TestTemplates_RealCloudInit(t *testing.T) {
+	cloudinittest.Command(t)
+	paths, err := filepath.Glob(filepath.Join(repoRoot, "templates", "*.yaml"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no templates (%v)", err)
+	}
+	var cases []nodeCase
+	for _, p := range paths {
+		cs, err := templateNodes(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		cases = append(cases, cs...)
+	}
+	var docs []cloudinittest.Doc
+	inputs := map[string]k3sconfig.NodeInput{}
+	for _, c := range cases {
+		if c.input.Spec.Format == bootstrapv1.Ignition {
+			continue // validated by Ignition's parser elsewhere
+		}
+		data, err := k3sconfig.NodeData(c.input)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		out, err := bootstrapdata.Render(c.input.Spec.Format, data)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		docs = append(docs, cloudinittest.Doc{Name: c.name, Data: out})
+		inputs[c.name] = c.input
+	}
+	if len(docs) == 0 {
+		t.Fatal("the templates hold no KThreesConfig spec")
+	}
+	results := cloudinittest.Check(t, docs)
+	for _, d := range docs {
+		res, ok := results[d.Name]
+		if !ok {
+			continue // reported by Check
+		}
+		t.Run(d.Name+"/config.yaml", func(t *testing.T) {
+			want, err := k3sconfig.NodeConfig(inputs[d.Name])
+			if err != nil {
+				t.Fatal(err)
+			}
+			cloudinittest.ExpectConfig(t, res, want)
+		})
+	}
+}
+
+// templateNodes substitutes the variables of a template like `clusterctl generate cluster` and returns the nodes
+// of its KThreesControlPlane(Template) and KThreesConfigTemplate objects, their specs defaulted by the webhooks.
+func templateNodes(path string) ([]nodeCase, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out, err := yamlprocessor.NewSimpleProcessor().Process(raw, func(name string) (string, error) {
+		if v, ok := templateVariables[name]; ok {
+			return v, nil
+		}
+		return "", fmt.Errorf("variable %s not set", name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	version := templateVariables["KUBERNETES_VERSION"]
+	var cases []nodeCase
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(out), 4096)
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return cases, nil
+			}
+			return nil, err
+		}
+		name := fmt.Sprintf("%s/%s %s", filepath.Base(path), u.GetKind(), u.GetName())
+		switch u.GetKind() {
+		case "KThreesControlPlane":
+			kcp := &controlplanev1.KThreesControlPlane{}
+			if err := fromUnstructured(u, kcp); err != nil {
+				return nil, err
+			}
+			if err := (&controlplanewebhooks.KThreesControlPlane{}).Default(ctx, kcp); err != nil {
+				return nil, err
+			}
+			cases = append(cases, serverNodes(name, kcp.Spec.KThreesConfigSpec, kcp.Spec.Version)...)
+		case "KThreesControlPlaneTemplate":
+			tmpl := &controlplanev1.KThreesControlPlaneTemplate{}
+			if err := fromUnstructured(u, tmpl); err != nil {
+				return nil, err
+			}
+			if err := (&controlplanewebhooks.KThreesControlPlaneTemplate{}).Default(ctx, tmpl); err != nil {
+				return nil, err
+			}
+			cases = append(cases, serverNodes(name, tmpl.Spec.Template.Spec.KThreesConfigSpec, version)...)
+		case "KThreesConfigTemplate":
+			tmpl := &bootstrapv1.KThreesConfigTemplate{}
+			if err := fromUnstructured(u, tmpl); err != nil {
+				return nil, err
+			}
+			if err := (&bootstrapwebhooks.KThreesConfigTemplate{}).Default(ctx, tmpl); err != nil {
+				return nil, err
+			}
+			cases = append(cases, nodeCase{name + "/agent", nodeInput(k3sconfig.RoleAgent, tmpl.Spec.Template.Spec, version)})
+		}
+	}
+}
+
+// fromUnstructured converts u into obj, which must be of u's API version (the templates use the hub, v1beta3).
+func fromUnstructured(u *unstructured.Unstructured, obj runtime.Object) error {
+	gv := u.GroupVersionKind().GroupVersion()
+	if gv != bootstrapv1.GroupVersion && gv != controlplanev1.GroupVersion {
+		return fmt.Errorf("%s %s: API version %s is not v1beta3", u.GetKind(), u.GetName(), u.GetAPIVersion())
+	}
+	return runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(u.Object, obj, true)
+}
+
+func serverNodes(name string, spec bootstrapv1.KThreesConfigSpec, version string) []nodeCase {
+	return []nodeCase{
+		{name + "/init-server", nodeInput(k3sconfig.RoleInitServer, spec, version)},
+		{name + "/join-server", nodeInput(k3sconfig.RoleJoinServer, spec, version)},
+	}
+}
+
+// nodeInput is what the controller renders for a node of the spec, with a fake endpoint, token and CAs.
+func nodeInput(role k3sconfig.Role, spec bootstrapv1.KThreesConfigSpec, version string) k3sconfig.NodeInput {
+	in := k3sconfig.NodeInput{
+		Role:                 role,
+		Spec:                 spec,
+		Version:              version,
+		ControlPlaneEndpoint: clusterv1.APIEndpoint{Host: "172.18.0.3", Port: 6443},
+		Token:                "0123456789abcdef0123456789abcdef",
+	}
+	for _, f := range spec.Files {
+		in.Files = append(in.Files, bootstrapdata.File{Path: f.Path, Owner: f.Owner, Permissions: f.Permissions,
+			Encoding: string(f.Encoding), Content: f.Content})
+	}
+	if role == k3sconfig.RoleInitServer {
+		for _, ca := range []string{"server-ca", "client-ca", "etcd/server-ca"} {
+			in.CAFiles = append(in.CAFiles,
+				bootstrapdata.File{Path: "/var/lib/rancher/k3s/server/tls/" + ca + ".crt", Owner: "root:root", Permissions: "0640",
+					Content: "-----BEGIN CERTIFICATE-----\nFAKE\n-----END CERTIFICATE-----\n"},
+				bootstrapdata.File{Path: "/var/lib/rancher/k3s/server/tls/" + ca + ".key", Owner: "root:root", Permissions: "0600",
+					Content: "-----BEGIN EC PRIVATE KEY-----\nFAKE\n-----END EC PRIVATE KEY-----\n"})
+		}
+	}
+	return in
+}
