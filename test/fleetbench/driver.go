@@ -218,6 +218,7 @@ func (r *run) measure(ctx context.Context) (*Report, error) {
 	time.Sleep(startupSettle)
 	profilesStop := make(chan struct{})
 	cpuProfiles := r.startCPUProfiles(ctx, profilesStop)
+	createBefore := r.scrapeReconciles(ctx)
 	r.sampler.mark("start")
 	report.Started = time.Now()
 	created := r.createClusters(ctx)
@@ -228,6 +229,7 @@ func (r *run) measure(ctx context.Context) (*Report, error) {
 	}, "Available")
 	r.sampler.mark("available")
 	availableAt := time.Now()
+	report.CreateReconciles = reconcileDiff(createBefore, r.scrapeReconciles(ctx))
 	close(profilesStop)
 	createErr := <-created
 	report.Available, _ = r.timeline.counts(r.keys)

@@ -44,6 +44,13 @@ controller_runtime_reconcile_errors_total{controller="kthreescontrolplane"} 2
 	g.Expect(err).ToNot(HaveOccurred())
 	g.Expect(totals).To(Equal(map[string]int{"kthreescontrolplane": 42, "clustercache": 7}))
 
+	// CAPI's counter, without the calls its rate limit turned away, wins where a controller has it.
+	totals, err = parseReconcileTotals(strings.NewReader(metrics + `capi_reconcile_total{controller="kthreescontrolplane",result="success"} 30
+capi_reconcile_total{controller="kthreescontrolplane",result="error"} 1
+`))
+	g.Expect(err).ToNot(HaveOccurred())
+	g.Expect(totals).To(Equal(map[string]int{"kthreescontrolplane": 31, "clustercache": 7}))
+
 	_, err = parseReconcileTotals(strings.NewReader(`controller_runtime_reconcile_total{controller="x",result="success"} NaNa` + "\n"))
 	g.Expect(err).To(HaveOccurred())
 }

@@ -306,32 +306,39 @@ func scrapeReconciles(ctx context.Context, addr string) (map[string]int, error) 
 	return parseReconcileTotals(resp.Body)
 }
 
-// parseReconcileTotals sums controller_runtime_reconcile_total over results, by controller.
+// parseReconcileTotals counts reconciles by controller: CAPI's capi_reconcile_total where a controller has it (it
+// leaves out the calls its per-object rate limit turns away without reconciling), else controller-runtime's
+// controller_runtime_reconcile_total; each summed over results.
 func parseReconcileTotals(r io.Reader) (map[string]int, error) {
-	const metric = "controller_runtime_reconcile_total{"
-	totals := map[string]int{}
+	metrics := map[string]map[string]int{"capi_reconcile_total{": {}, "controller_runtime_reconcile_total{": {}}
 	scanner := bufio.NewScanner(r)
 	scanner.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	for scanner.Scan() {
 		line := scanner.Text()
-		if !strings.HasPrefix(line, metric) {
-			continue
-		}
-		labels, value, ok := strings.Cut(line[len(metric):], "} ")
-		if !ok {
-			continue
-		}
-		controller := ""
-		for _, l := range strings.Split(labels, ",") {
-			if k, v, ok := strings.Cut(l, "="); ok && k == "controller" {
-				controller = strings.Trim(v, `"`)
+		for metric, totals := range metrics {
+			if !strings.HasPrefix(line, metric) {
+				continue
 			}
+			labels, value, ok := strings.Cut(line[len(metric):], "} ")
+			if !ok {
+				continue
+			}
+			controller := ""
+			for _, l := range strings.Split(labels, ",") {
+				if k, v, ok := strings.Cut(l, "="); ok && k == "controller" {
+					controller = strings.Trim(v, `"`)
+				}
+			}
+			n, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+			if err != nil {
+				return nil, fmt.Errorf("reconcile total %q: %w", line, err)
+			}
+			totals[controller] += int(n)
 		}
-		n, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-		if err != nil {
-			return nil, fmt.Errorf("reconcile total %q: %w", line, err)
-		}
-		totals[controller] += int(n)
+	}
+	totals := metrics["controller_runtime_reconcile_total{"]
+	for controller, n := range metrics["capi_reconcile_total{"] {
+		totals[controller] = n
 	}
 	return totals, scanner.Err()
 }

@@ -23,7 +23,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -158,6 +157,7 @@ func (r *Report) Markdown() string {
 
 	r.processesMarkdown(&b)
 	r.requestsMarkdown(&b)
+	r.createReconcilesMarkdown(&b)
 	r.steadyMarkdown(&b)
 
 	if slices.Contains(r.Files, reportPlotFile) {
@@ -310,18 +310,30 @@ func (r *Report) steadyMarkdown(b *strings.Builder) {
 		w := r.Writes(PhaseSteady, p)
 		fmt.Fprintf(b, "| Writes by %s | %d | %.2f |\n", mdCell(p), w, r.SteadyPerClusterHour(w))
 	}
-	rc := slices.Clone(r.SteadyReconciles)
-	sort.SliceStable(rc, func(i, j int) bool {
-		if rc[i].Process != rc[j].Process {
-			return rc[i].Process < rc[j].Process
-		}
-		return rc[i].Controller < rc[j].Controller
-	})
-	for _, c := range rc {
+	for _, c := range sortedReconciles(r.SteadyReconciles) {
 		fmt.Fprintf(b, "| Reconciles %s / %s | %d | %.2f |\n", mdCell(c.Process), mdCell(c.Controller), c.Count,
 			r.SteadyPerClusterHour(c.Count))
 	}
 	b.WriteString("\n")
+}
+
+// createReconcilesMarkdown lists the providers' reconciles on the way to all Available.
+func (r *Report) createReconcilesMarkdown(b *strings.Builder) {
+	if len(r.CreateReconciles) == 0 {
+		return
+	}
+	b.WriteString("## Reconciles to reach Available\n\n| Process / controller | Reconciles | Per cluster |\n|---|---:|---:|\n")
+	for _, c := range sortedReconciles(r.CreateReconciles) {
+		fmt.Fprintf(b, "| %s / %s | %d | %.2f |\n", mdCell(c.Process), mdCell(c.Controller), c.Count, r.PerCluster(float64(c.Count)))
+	}
+	b.WriteString("\n")
+}
+
+// sortedReconciles orders a copy of reconcile counts by process and controller.
+func sortedReconciles(in []ReconcileCount) []ReconcileCount {
+	rc := slices.Clone(in)
+	sortReconciles(rc)
+	return rc
 }
 
 // CompareMarkdown is a table of ours/peer ratios of the headline numbers of two runs; below 1 means ours is

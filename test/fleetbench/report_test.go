@@ -244,6 +244,7 @@ func completeReport(n int) *Report {
 			{Client: "plane", Phase: PhaseCreate, Verb: "create", Resource: "clusters", Count: n},
 		},
 		SteadyReconciles: []ReconcileCount{{Process: "k3s-control-plane", Controller: "kthreescontrolplane", Count: 100}},
+		CreateReconciles: []ReconcileCount{{Process: "k3s-control-plane", Controller: "kthreescontrolplane", Count: 80}},
 	}
 	var ds []time.Duration
 	for i := range n {
@@ -341,6 +342,7 @@ func TestMarkdown(t *testing.T) {
 		"| k3s-control-plane | patch | kthreescontrolplanes/status | 70 | 7.00 | 3 |",
 		"| Writes by k3s-control-plane | 5 | 1.00 |",
 		"| Reconciles k3s-control-plane / kthreescontrolplane | 100 | 20.00 |",
+		"| k3s-control-plane / kthreescontrolplane | 80 | 8.00 |",
 		"![clusters over time and time to Available](plot.png)",
 		"- [audit.log](audit.log)",
 	} {

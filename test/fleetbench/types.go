@@ -183,6 +183,9 @@ type Report struct {
 	Processes []ProcessUsage `json:"processes"`
 	// Requests are API requests by client, phase, verb and resource, from the audit log.
 	Requests []RequestCount `json:"requests"`
+	// CreateReconciles are the providers' reconciles from the first creation to all Available, by process and
+	// controller.
+	CreateReconciles []ReconcileCount `json:"createReconciles"`
 	// SteadyReconciles are the providers' reconciles during the steady window, by process and controller.
 	SteadyReconciles []ReconcileCount `json:"steadyReconciles"`
 

@@ -34,8 +34,18 @@ type configOwner struct {
 	pool    *clusterv1.MachinePool
 }
 
-// getConfigOwner returns the owner named by the config's owner references, or nil when it has none yet.
+// getConfigOwner returns the owner named by the config's owner references, else the one Machine whose spec
+// references the config, or nil when there is neither yet.
 func getConfigOwner(ctx context.Context, c client.Client, config *bootstrapv1.KThreesConfig) (*configOwner, error) {
+	owner, err := ownerByReference(ctx, c, config)
+	if owner != nil || err != nil {
+		return owner, err
+	}
+	return claimingMachine(ctx, c, config)
+}
+
+// ownerByReference returns the Machine or MachinePool named by the config's owner references.
+func ownerByReference(ctx context.Context, c client.Client, config *bootstrapv1.KThreesConfig) (*configOwner, error) {
 	for _, ref := range config.OwnerReferences {
 		gv, err := schema.ParseGroupVersion(ref.APIVersion)
 		if err != nil || gv.Group != clusterv1.GroupVersion.Group {
@@ -58,6 +68,46 @@ func getConfigOwner(ctx context.Context, c client.Client, config *bootstrapv1.KT
 		}
 	}
 	return nil, nil
+}
+
+// claimingMachine returns the Machine whose spec.bootstrap.configRef names the config, when exactly one such Machine
+// exists and is not being deleted. A Machine claims its config in its spec when it is created; CAPI's Machine
+// controller records the claim as the config's controller reference only in a later reconcile, which its rate limit
+// puts a second or more after the creation. Rendering on the claim has the data ready when that reconcile comes, so
+// the Machine takes it in the same reconcile (patches/0036).
+func claimingMachine(ctx context.Context, c client.Client, config *bootstrapv1.KThreesConfig) (*configOwner, error) {
+	machines := &clusterv1.MachineList{}
+	if err := c.List(ctx, machines, client.InNamespace(config.Namespace), client.MatchingFields{machineConfigRefIndex: config.Name}); err != nil {
+		return nil, fmt.Errorf("failed to list the Machines referencing KThreesConfig %s: %w", config.Name, err)
+	}
+	if len(machines.Items) != 1 || !machines.Items[0].DeletionTimestamp.IsZero() {
+		return nil, nil
+	}
+	return &configOwner{machine: &machines.Items[0]}, nil
+}
+
+// machineConfigRefNames indexes a Machine by the name of the KThreesConfig its spec references.
+func machineConfigRefNames(obj client.Object) []string {
+	m, ok := obj.(*clusterv1.Machine)
+	if !ok {
+		return nil
+	}
+	ref := m.Spec.Bootstrap.ConfigRef
+	if !ref.IsDefined() || ref.Kind != "KThreesConfig" || ref.APIGroup != bootstrapv1.GroupVersion.Group {
+		return nil
+	}
+	return []string{ref.Name}
+}
+
+// hasOwnerReference reports whether the config names a Machine or MachinePool as an owner.
+func hasOwnerReference(config client.Object) bool {
+	for _, ref := range config.GetOwnerReferences() {
+		gv, err := schema.ParseGroupVersion(ref.APIVersion)
+		if err == nil && gv.Group == clusterv1.GroupVersion.Group && (ref.Kind == "Machine" || ref.Kind == "MachinePool") {
+			return true
+		}
+	}
+	return false
 }
 
 // Object returns the owner object.

@@ -70,6 +70,9 @@ func markControlPlaneInitialized(t *testing.T, ctx context.Context, cluster *clu
 type machineOptions struct {
 	controlPlane bool
 	spec         bootstrapv1.KThreesConfigSpec
+	// claimOnly leaves out the owner reference: the Machine claims the config only by its spec.bootstrap.configRef,
+	// as it does before CAPI's Machine controller reconciles it.
+	claimOnly bool
 }
 
 // newMachine creates a KThreesConfig and the Machine that owns it.
@@ -97,7 +100,9 @@ func newMachine(t *testing.T, ctx context.Context, cluster *clusterv1.Cluster, n
 		},
 	}
 	g.Expect(env.Client.Create(ctx, machine)).To(Succeed())
-	setOwner(t, ctx, config, machine, "Machine")
+	if !o.claimOnly {
+		setOwner(t, ctx, config, machine, "Machine")
+	}
 	return machine, config
 }
 

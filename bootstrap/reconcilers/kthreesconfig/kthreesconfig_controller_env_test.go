@@ -257,3 +257,37 @@ func TestKThreesConfigReconciler_IgnitionFormat(t *testing.T) {
 		g.Expect(strings.Contains(string(s.Data["value"]), "k3s")).To(BeTrue())
 	}, eventually).Should(Succeed())
 }
+
+// A control plane creates the config just before its Machine, and CAPI's Machine controller sets the config's owner
+// reference only in a later, rate-limited reconcile. The data is rendered as soon as exactly one Machine claims the
+// config in its spec; a config that no Machine claims, or that two Machines claim, waits for its owner reference.
+func TestKThreesConfigReconciler_RendersForTheClaimingMachine(t *testing.T) {
+	g := NewWithT(t)
+	ctx := t.Context()
+	ns, err := env.CreateNamespace(ctx, "claim")
+	g.Expect(err).ToNot(HaveOccurred())
+	cluster := newCluster(t, ctx, ns.Name, false)
+
+	machine, claimed := newMachine(t, ctx, cluster, "cp-0", machineOptions{controlPlane: true, claimOnly: true})
+	g.Eventually(func() *corev1.Secret { return bootstrapSecret(ctx, claimed) }, eventually).ShouldNot(BeNil())
+	secret := bootstrapSecret(ctx, claimed)
+	g.Expect(metav1.IsControlledBy(secret, claimed)).To(BeTrue())
+	g.Expect(string(secret.Data["value"])).To(ContainSubstring("cluster-init: true"))
+	g.Expect(string(secret.Data["value"])).To(ContainSubstring("INSTALL_K3S_VERSION=" + machine.Spec.Version))
+	g.Expect(getConfig(ctx, g, claimed).OwnerReferences).To(BeEmpty(), "the provider leaves the owner reference to CAPI")
+
+	unclaimed := &bootstrapv1.KThreesConfig{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "unclaimed",
+		Labels: map[string]string{clusterv1.ClusterNameLabel: cluster.Name}}}
+	g.Expect(env.Client.Create(ctx, unclaimed)).To(Succeed())
+	_, twice := newMachine(t, ctx, cluster, "worker-0", machineOptions{claimOnly: true})
+	second := &clusterv1.Machine{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "worker-0-copy",
+		Labels: map[string]string{clusterv1.ClusterNameLabel: cluster.Name}}}
+	second.Spec = *machine.Spec.DeepCopy()
+	second.Spec.Bootstrap.ConfigRef.Name = twice.Name
+	g.Expect(env.Client.Create(ctx, second)).To(Succeed())
+	markControlPlaneInitialized(t, ctx, cluster)
+	g.Consistently(func(g Gomega) {
+		g.Expect(bootstrapSecret(ctx, unclaimed)).To(BeNil())
+		g.Expect(bootstrapSecret(ctx, twice)).To(BeNil())
+	}, 2*time.Second).Should(Succeed())
+}

@@ -28,11 +28,13 @@ import (
 	capicontroller "sigs.k8s.io/cluster-api/util/controller"
 	"sigs.k8s.io/cluster-api/util/predicates"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
+	"github.com/k3s-io/cluster-api-k3s/internal/ownwrites"
 )
 
 // SetupWithManager registers the controller with its watches and the field index it needs.
@@ -46,11 +48,14 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &bootstrapv1.KThreesConfig{}, contentFromSecretIndex, contentFromSecretNames); err != nil {
 		return fmt.Errorf("failed to index KThreesConfigs by contentFrom secret: %w", err)
 	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &clusterv1.Machine{}, machineConfigRefIndex, machineConfigRefNames); err != nil {
+		return fmt.Errorf("failed to index Machines by their KThreesConfig: %w", err)
+	}
 	scheme := mgr.GetScheme()
 	predicateLog := ctrl.LoggerFrom(ctx).WithValues("controller", controllerName)
 
 	b := capicontroller.NewControllerManagedBy(mgr, predicateLog).
-		For(&bootstrapv1.KThreesConfig{}).
+		For(&bootstrapv1.KThreesConfig{}, builder.WithPredicates(configCreatedWithOwner(), ownwrites.IgnoreStatusUpdates())).
 		Named(controllerName).
 		WithOptions(options).
 		Watches(&clusterv1.Machine{}, handler.EnqueueRequestsFromMapFunc(r.MachineToKThreesConfigs)).

@@ -117,6 +117,16 @@ func configRequest(namespace string, ref clusterv1.ContractVersionedObjectRefere
 	return []ctrl.Request{{NamespacedName: types.NamespacedName{Namespace: namespace, Name: ref.Name}}}
 }
 
+// configCreatedWithOwner drops the creation events of configs that name no Machine or MachinePool owner. A control
+// plane or MachineSet creates the config just before its Machine; reconciling it then finds no owner and only takes
+// the config's rate-limited reconcile slot, so the Machine's creation event, which renders the data, would wait a
+// second for it. A config gets an owner (an update event) or a claiming Machine (a Machine event) later.
+func configCreatedWithOwner() predicate.Funcs {
+	return predicate.Funcs{
+		CreateFunc: func(e event.CreateEvent) bool { return hasOwnerReference(e.Object) },
+	}
+}
+
 // clusterChangedForBootstrap passes Cluster creations and the updates a waiting config depends on: pause,
 // infrastructure provisioned, control plane endpoint, control plane initialized.
 func clusterChangedForBootstrap(log logr.Logger) predicate.Funcs {

@@ -63,7 +63,7 @@ import (
 // +kubebuilder:rbac:groups=infrastructure.cluster.x-k8s.io,resources=*,verbs=get;list;watch;create;patch;delete
 // Secrets are read from the API server (not cached, so no list/watch): CAs, token and kubeconfig are created,
 // the kubeconfig is updated on rotation, controller references are moved with a patch.
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
 // Events are created and, when repeated, patched by the event recorder.
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // CRDs are read (cached) for the contract labels that map a reference to the API version to use.
@@ -75,6 +75,9 @@ type Reconciler struct {
 	Client client.Client
 	// APIReader reads from the API server directly, where a stale cache would do harm.
 	APIReader client.Reader
+	// SecretReader reads the clusters' CA, token and kubeconfig Secrets, from a cache where it has them
+	// (internal/secretcache); nil reads them through Client.
+	SecretReader client.Reader
 	// ClusterCache gives cached access to workload clusters and watches their Nodes.
 	ClusterCache clustercache.ClusterCache
 	// EtcdConnector reaches the etcd members of workload clusters; defaults to etcd.NewConnector(etcd.Config{}).
@@ -142,8 +145,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	}
 
 	if kcp.DeletionTimestamp.IsZero() {
-		// Added before anything is created, so nothing can be left behind; the patch triggers the next reconcile.
-		if added, err := finalizers.EnsureFinalizer(ctx, r.Client, kcp, controlplanev1.KThreesControlPlaneFinalizer); err != nil || added {
+		// Added before anything is created, so nothing can be left behind. The reconcile goes on from the patched
+		// object: the watch ignores the controller's own finalizer and status writes (internal/ownwrites).
+		if _, err := finalizers.EnsureFinalizer(ctx, r.Client, kcp, controlplanev1.KThreesControlPlaneFinalizer); err != nil {
 			return ctrl.Result{}, err
 		}
 	}

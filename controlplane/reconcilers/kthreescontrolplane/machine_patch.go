@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/cluster-api/util/conditions"
 	v1beta1conditions "sigs.k8s.io/cluster-api/util/conditions/deprecated/v1beta1"
 	"sigs.k8s.io/cluster-api/util/patch"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 )
@@ -43,6 +44,27 @@ var (
 		clusterv1.MachineOwnerRemediatedV1Beta1Condition,
 	}
 )
+
+// liveGetClient reads single objects from the API server and does everything else through the cached client.
+// CAPI's patch helper reads the Machine again before it merges our conditions into it and patches with an optimistic
+// lock; from the cache that copy is often older than the Machine controller's last status write, and the patch ends
+// in a 409 and a retry. A live read costs one GET per Machine whose conditions changed, which is rare.
+type liveGetClient struct {
+	client.Client
+	live client.Reader
+}
+
+func (c liveGetClient) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	return c.live.Get(ctx, key, obj, opts...)
+}
+
+// machineConditionsClient is the client of the Machines' patch helpers.
+func (r *Reconciler) machineConditionsClient() client.Client {
+	if r.APIReader == nil {
+		return r.Client
+	}
+	return liveGetClient{Client: r.Client, live: r.APIReader}
+}
 
 // patchMachines writes the conditions that phases set on the control plane's Machines, with one patch per
 // Machine whose conditions changed in status, reason or message. A change of observedGeneration alone (the Machine

@@ -105,7 +105,7 @@ func (r *Reconciler) createMachine(ctx context.Context, cp *controlPlane, failur
 
 	cp.InfraMachines[name] = infraMachine
 	cp.Configs[name] = config
-	if err := cp.setMachine(machine, r.Client); err != nil {
+	if err := cp.setMachine(machine, r.machineConditionsClient()); err != nil {
 		return nil, err
 	}
 	if cp.upToDate == nil {
@@ -238,7 +238,7 @@ func (r *Reconciler) syncMachine(ctx context.Context, cp *controlPlane, m *clust
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(applied.Object, updated); err != nil {
 			return fmt.Errorf("failed to read the applied Machine %s: %w", m.Name, err)
 		}
-		if err := cp.setMachine(updated, r.Client); err != nil {
+		if err := cp.setMachine(updated, r.machineConditionsClient()); err != nil {
 			return err
 		}
 	}

@@ -26,15 +26,20 @@ import (
 // reconcileSecrets is the client one reconcile reads Secrets through: the certificates, token, kubeconfig and etcd
 // phases read the same few Secrets (the CAs, the token), which the manager does not cache, so each is read from the
 // API server at most once per reconcile. What the reconcile writes replaces what it read. Other objects pass
-// through.
+// through. Secrets not read yet come from reader, which may be a cache of the clusters' Secrets.
 type reconcileSecrets struct {
 	client.Client
-	read map[client.ObjectKey]*corev1.Secret
+	reader client.Reader
+	read   map[client.ObjectKey]*corev1.Secret
 }
 
-// newReconcileSecrets returns a reconcileSecrets over c with nothing read yet.
-func newReconcileSecrets(c client.Client) *reconcileSecrets {
-	return &reconcileSecrets{Client: c, read: map[client.ObjectKey]*corev1.Secret{}}
+// newReconcileSecrets returns a reconcileSecrets writing through c and reading through reader (c when nil), with
+// nothing read yet.
+func newReconcileSecrets(c client.Client, reader client.Reader) *reconcileSecrets {
+	if reader == nil {
+		reader = c
+	}
+	return &reconcileSecrets{Client: c, reader: reader, read: map[client.ObjectKey]*corev1.Secret{}}
 }
 
 // Get implements client.Reader.
@@ -47,7 +52,7 @@ func (s *reconcileSecrets) Get(ctx context.Context, key client.ObjectKey, obj cl
 		read.DeepCopyInto(secret)
 		return nil
 	}
-	if err := s.Client.Get(ctx, key, secret, opts...); err != nil {
+	if err := s.reader.Get(ctx, key, secret, opts...); err != nil {
 		return err
 	}
 	s.remember(secret)

@@ -48,7 +48,7 @@ func TestReconcileSecrets(t *testing.T) {
 				return c.Patch(ctx, obj, patch, opts...)
 			},
 		}).Build()
-	s := newReconcileSecrets(c)
+	s := newReconcileSecrets(c, nil)
 	key := client.ObjectKeyFromObject(existing)
 
 	// A Secret is read from the API server once; later reads get a copy that callers cannot change.

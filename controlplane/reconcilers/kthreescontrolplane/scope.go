@@ -107,7 +107,7 @@ func (r *Reconciler) newControlPlane(ctx context.Context, cluster *clusterv1.Clu
 		machinesBefore:      map[string]*clusterv1.Machine{},
 		reconcileTime:       r.clock(),
 		openWorkload:        func(ctx context.Context) (workload.Cluster, error) { return r.workloadFor(ctx, clusterKey) },
-		secrets:             newReconcileSecrets(r.Client),
+		secrets:             newReconcileSecrets(r.Client, r.SecretReader),
 	}
 	cp.openEtcd = func(ctx context.Context) (etcd.ClientGenerator, error) { return r.etcdFor(ctx, clusterKey, cp.secrets) }
 	cp.foreignMachines = all.Difference(cp.Machines).Difference(cp.adoptableMachines)
@@ -116,7 +116,7 @@ func (r *Reconciler) newControlPlane(ctx context.Context, cluster *clusterv1.Clu
 		if err := r.readMachineObjects(ctx, cp, m); err != nil {
 			return nil, err
 		}
-		if err := cp.setMachine(m, r.Client); err != nil {
+		if err := cp.setMachine(m, r.machineConditionsClient()); err != nil {
 			return nil, err
 		}
 	}

@@ -29,11 +29,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/controllers/clustercache"
 	capicontroller "sigs.k8s.io/cluster-api/util/controller"
 	"sigs.k8s.io/cluster-api/util/predicates"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -42,6 +44,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
+	"github.com/k3s-io/cluster-api-k3s/internal/ownwrites"
 	"github.com/k3s-io/cluster-api-k3s/pkg/etcd"
 	"github.com/k3s-io/cluster-api-k3s/pkg/workload"
 )
@@ -68,7 +71,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	predicateLog := ctrl.LoggerFrom(ctx).WithValues("controller", controllerName)
 
 	c, err := capicontroller.NewControllerManagedBy(mgr, predicateLog).
-		For(&controlplanev1.KThreesControlPlane{}).
+		For(&controlplanev1.KThreesControlPlane{}, builder.WithPredicates(ownwrites.IgnoreStatusUpdates())).
 		Named(controllerName).
 		WithOptions(options).
 		Owns(&clusterv1.Machine{}).
@@ -97,11 +100,15 @@ func (r *Reconciler) ClusterToKThreesControlPlane(_ context.Context, o client.Ob
 	return []ctrl.Request{{NamespacedName: client.ObjectKey{Namespace: cluster.Namespace, Name: ref.Name}}}
 }
 
-// clusterChangedForControlPlane passes Cluster events that can unblock a control plane: pause toggles,
-// infrastructure provisioning, the control-plane endpoint, failure domains and topology version changes.
+// clusterChangedForControlPlane passes Cluster events that can unblock a control plane: pause toggles, the
+// infrastructure provisioned with a valid control-plane endpoint (creation or transition), endpoint, failure
+// domains and topology version changes. CAPI's Cluster controller sets the endpoint a moment after it reports the
+// infrastructure provisioned; a control plane can do nothing with one without the other, and reconciling on the
+// first would, under CAPI's per-object rate limit, hold back the reconcile of the second by a second.
 func clusterChangedForControlPlane(scheme *runtime.Scheme, log logr.Logger) predicate.Predicate {
 	return predicate.Or(
-		predicates.ClusterPausedTransitionsOrInfrastructureProvisioned(scheme, log),
+		predicates.ClusterPausedTransitions(scheme, log),
+		predicates.ClusterCreateInfraProvisioned(scheme, log),
 		predicates.ClusterTopologyVersionChanged(scheme, log),
 		predicate.Funcs{
 			CreateFunc:  func(event.CreateEvent) bool { return false },
@@ -113,11 +120,20 @@ func clusterChangedForControlPlane(scheme *runtime.Scheme, log logr.Logger) pred
 				if !okOld || !okNew {
 					return false
 				}
-				return oldCluster.Spec.ControlPlaneEndpoint != newCluster.Spec.ControlPlaneEndpoint ||
+				if readyForMachines(oldCluster) != readyForMachines(newCluster) {
+					return true
+				}
+				return (readyForMachines(newCluster) && oldCluster.Spec.ControlPlaneEndpoint != newCluster.Spec.ControlPlaneEndpoint) ||
 					!equality.Semantic.DeepEqual(oldCluster.Status.FailureDomains, newCluster.Status.FailureDomains)
 			},
 		},
 	)
+}
+
+// readyForMachines reports whether the Cluster's infrastructure is provisioned and its control-plane endpoint known,
+// which the control plane needs before it creates certificates, the kubeconfig and Machines.
+func readyForMachines(cluster *clusterv1.Cluster) bool {
+	return ptr.Deref(cluster.Status.Initialization.InfrastructureProvisioned, false) && cluster.Spec.ControlPlaneEndpoint.IsValid()
 }
 
 // watchWorkloadNodes starts, once per connection, a watch on the workload cluster's Nodes so that Node changes

@@ -19,6 +19,7 @@ package kthreescontrolplane
 import (
 	"testing"
 
+	"github.com/go-logr/logr"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -70,4 +71,46 @@ func TestSetupNodeChangedForControlPlane(t *testing.T) {
 	g := NewWithT(t)
 	g.Expect(nodeChangedForControlPlane().Create(event.CreateEvent{Object: base()})).To(BeTrue())
 	g.Expect(nodeChangedForControlPlane().Delete(event.DeleteEvent{Object: base()})).To(BeTrue())
+}
+
+func TestSetupClusterChangedForControlPlane(t *testing.T) {
+	endpoint := clusterv1.APIEndpoint{Host: "10.0.0.1", Port: 6443}
+	cluster := func(provisioned bool, ep clusterv1.APIEndpoint) *clusterv1.Cluster {
+		c := &clusterv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "ns"}}
+		c.Spec.ControlPlaneEndpoint = ep
+		c.Status.Initialization.InfrastructureProvisioned = ptr.To(provisioned)
+		return c
+	}
+	for _, tc := range []struct {
+		name          string
+		before, after *clusterv1.Cluster
+		pass          bool
+	}{
+		{name: "infrastructure provisioned, endpoint not yet set: nothing to do", before: cluster(false, clusterv1.APIEndpoint{}), after: cluster(true, clusterv1.APIEndpoint{}), pass: false},
+		{name: "endpoint set after provisioning: ready for Machines", before: cluster(true, clusterv1.APIEndpoint{}), after: cluster(true, endpoint), pass: true},
+		{name: "provisioned with a user-set endpoint: ready for Machines", before: cluster(false, endpoint), after: cluster(true, endpoint), pass: true},
+		{name: "endpoint set before provisioning: nothing to do", before: cluster(false, clusterv1.APIEndpoint{}), after: cluster(false, endpoint), pass: false},
+		{name: "endpoint moved while ready", before: cluster(true, endpoint), after: cluster(true, clusterv1.APIEndpoint{Host: "10.0.0.2", Port: 6443}), pass: true},
+		{name: "status change the control plane does not use", before: cluster(true, endpoint), after: func() *clusterv1.Cluster {
+			c := cluster(true, endpoint)
+			c.Status.Phase = "Provisioned"
+			return c
+		}(), pass: false},
+		{name: "failure domains", before: cluster(true, endpoint), after: func() *clusterv1.Cluster {
+			c := cluster(true, endpoint)
+			c.Status.FailureDomains = []clusterv1.FailureDomain{{Name: "fd1", ControlPlane: ptr.To(true)}}
+			return c
+		}(), pass: true},
+		{name: "unpaused", before: func() *clusterv1.Cluster {
+			c := cluster(true, endpoint)
+			c.Spec.Paused = ptr.To(true)
+			return c
+		}(), after: cluster(true, endpoint), pass: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			p := clusterChangedForControlPlane(machinesTestScheme(), logr.Discard())
+			g.Expect(p.Update(event.UpdateEvent{ObjectOld: tc.before, ObjectNew: tc.after})).To(Equal(tc.pass))
+		})
+	}
 }

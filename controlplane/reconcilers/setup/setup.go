@@ -42,6 +42,7 @@ import (
 	"github.com/k3s-io/cluster-api-k3s/controlplane/reconcilers/etcdhook"
 	"github.com/k3s-io/cluster-api-k3s/controlplane/reconcilers/kthreescontrolplane"
 	"github.com/k3s-io/cluster-api-k3s/internal/manager"
+	"github.com/k3s-io/cluster-api-k3s/internal/secretcache"
 	"github.com/k3s-io/cluster-api-k3s/pkg/certs"
 	"github.com/k3s-io/cluster-api-k3s/pkg/etcd"
 )
@@ -98,8 +99,9 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// CustomizeManager adjusts the manager options: only control-plane KThreesConfigs are cached, managed fields are
-// dropped from cached objects, and infrastructure objects (unstructured) are read from the cache.
+// CustomizeManager adjusts the manager options: only control-plane KThreesConfigs are cached, clusters' Secrets
+// are cached for the secret reader (internal/secretcache), managed fields are dropped from cached objects, and
+// infrastructure objects (unstructured) are read from the cache.
 func CustomizeManager(mgrOptions *ctrl.Options) {
 	controlPlane, err := labels.NewRequirement(clusterv1.MachineControlPlaneLabel, selection.Exists, nil)
 	if err != nil {
@@ -109,6 +111,8 @@ func CustomizeManager(mgrOptions *ctrl.Options) {
 		mgrOptions.Cache.ByObject = map[client.Object]ctrlcache.ByObject{}
 	}
 	mgrOptions.Cache.ByObject[&bootstrapv1.KThreesConfig{}] = ctrlcache.ByObject{Label: labels.NewSelector().Add(*controlPlane)}
+	// Read only through the secret reader of Controllers; the manager's client reads Secrets from the API server.
+	mgrOptions.Cache.ByObject[&corev1.Secret{}] = secretcache.ByObject()
 	mgrOptions.Cache.DefaultTransform = ctrlcache.TransformStripManagedFields()
 	if mgrOptions.Client.Cache == nil {
 		mgrOptions.Client.Cache = &client.CacheOptions{}
@@ -123,7 +127,11 @@ func Controllers(ctx context.Context, mgr ctrl.Manager, o Options) (clustercache
 		&controlplanev1.KThreesControlPlane{}, &controlplanev1.KThreesControlPlaneTemplate{}); err != nil {
 		return nil, err
 	}
-	clusterCache, err := clustercache.SetupWithManager(ctx, mgr, clusterCacheOptions(o, mgr.GetClient()),
+	secretReader, err := newSecretReader(mgr)
+	if err != nil {
+		return nil, err
+	}
+	clusterCache, err := clustercache.SetupWithManager(ctx, mgr, clusterCacheOptions(o, secretReader),
 		controller.Options{MaxConcurrentReconciles: o.ClusterCacheConcurrency})
 	if err != nil {
 		return nil, fmt.Errorf("failed to set up the ClusterCache: %w", err)
@@ -138,6 +146,7 @@ func Controllers(ctx context.Context, mgr ctrl.Manager, o Options) (clustercache
 	if err := (&kthreescontrolplane.Reconciler{
 		Client:                      mgr.GetClient(),
 		APIReader:                   mgr.GetAPIReader(),
+		SecretReader:                secretReader,
 		ClusterCache:                clusterCache,
 		EtcdConnector:               connector,
 		WatchFilterValue:            o.WatchFilter,
@@ -156,6 +165,19 @@ func Controllers(ctx context.Context, mgr ctrl.Manager, o Options) (clustercache
 		return nil, err
 	}
 	return clusterCache, nil
+}
+
+// newSecretReader reads the clusters' Secrets from the manager's cache (CustomizeManager), falling back to the API
+// server for those it does not hold.
+func newSecretReader(mgr ctrl.Manager) (client.Reader, error) {
+	cached, err := client.New(mgr.GetConfig(), client.Options{
+		HTTPClient: mgr.GetHTTPClient(), Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(),
+		Cache: &client.CacheOptions{Reader: mgr.GetCache()},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to create the Secret caching client: %w", err)
+	}
+	return secretcache.Reader{Cached: cached, Live: mgr.GetAPIReader()}, nil
 }
 
 // clusterCacheOptions configure the workload-cluster connections: Nodes are cached (and watched); Secrets,

@@ -17,14 +17,13 @@ limitations under the License.
 package setup
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 	"github.com/spf13/pflag"
 	ctrl "sigs.k8s.io/controller-runtime"
-
-	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
 )
 
 func TestOptions_Validate(t *testing.T) {
@@ -62,10 +61,12 @@ func TestCustomizeManager(t *testing.T) {
 	CustomizeManager(&mgrOptions)
 	g.Expect(mgrOptions.Client.Cache.Unstructured).To(BeTrue())
 	g.Expect(mgrOptions.Cache.DefaultTransform).ToNot(BeNil())
-	var selector string
+	selectors := map[string]string{}
 	for obj, byObject := range mgrOptions.Cache.ByObject {
-		g.Expect(obj).To(BeAssignableToTypeOf(&bootstrapv1.KThreesConfig{}))
-		selector = byObject.Label.String()
+		selectors[fmt.Sprintf("%T", obj)] = byObject.Label.String()
 	}
-	g.Expect(selector).To(Equal("cluster.x-k8s.io/control-plane"))
+	g.Expect(selectors).To(Equal(map[string]string{
+		"*v1beta3.KThreesConfig": "cluster.x-k8s.io/control-plane",
+		"*v1.Secret":             "cluster.x-k8s.io/cluster-name",
+	}))
 }
