@@ -25,6 +25,7 @@ import (
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
 	"github.com/k3s-io/cluster-api-k3s/internal/admissionresult"
+	"github.com/k3s-io/cluster-api-k3s/internal/edgeagent"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sconfig"
 )
 
@@ -58,7 +59,7 @@ func (w *KThreesConfig) ValidateCreate(_ context.Context, c *bootstrapv1.KThrees
 	if c == nil {
 		return nil, admissionresult.NilObject("KThreesConfig")
 	}
-	return admissionresult.Of(kthreesConfigGroupKind, c.Name, validateKThreesConfig(c), nil)
+	return admissionresult.Of(kthreesConfigGroupKind, c.Name, validateKThreesConfig(c), edgeAgentWarnings(c))
 }
 
 // ValidateUpdate validates an updated KThreesConfig. Errors the old object already had, on fields the update did
@@ -68,6 +69,7 @@ func (w *KThreesConfig) ValidateUpdate(_ context.Context, oldC, newC *bootstrapv
 		return nil, admissionresult.NilObject("KThreesConfig")
 	}
 	errs, warnings := k3sconfig.ValidateRatcheted(oldC, newC, validateKThreesConfig)
+	warnings = append(warnings, edgeAgentWarnings(newC)...)
 	return admissionresult.Of(kthreesConfigGroupKind, newC.Name, errs, warnings)
 }
 
@@ -82,4 +84,10 @@ var kthreesConfigGroupKind = bootstrapv1.GroupVersion.WithKind("KThreesConfig").
 // validateKThreesConfig validates the spec of a KThreesConfig.
 func validateKThreesConfig(c *bootstrapv1.KThreesConfig) field.ErrorList {
 	return k3sconfig.ValidateKThreesConfigSpec(&c.Spec, field.NewPath("spec"))
+}
+
+// edgeAgentWarnings warns about what agents that run the bootstrap data without cloud-init cannot run,
+// except on fields that already have a validation error.
+func edgeAgentWarnings(c *bootstrapv1.KThreesConfig) []string {
+	return edgeagent.Warnings(&c.Spec, field.NewPath("spec"), validateKThreesConfig(c))
 }

@@ -25,6 +25,7 @@ import (
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
 	"github.com/k3s-io/cluster-api-k3s/internal/admissionresult"
+	"github.com/k3s-io/cluster-api-k3s/internal/edgeagent"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sconfig"
 )
 
@@ -59,7 +60,7 @@ func (w *KThreesConfigTemplate) ValidateCreate(_ context.Context, t *bootstrapv1
 	if t == nil {
 		return nil, admissionresult.NilObject("KThreesConfigTemplate")
 	}
-	return admissionresult.Of(kthreesConfigTemplateGroupKind, t.Name, validateKThreesConfigTemplate(t), nil)
+	return admissionresult.Of(kthreesConfigTemplateGroupKind, t.Name, validateKThreesConfigTemplate(t), edgeAgentTemplateWarnings(t))
 }
 
 // ValidateUpdate validates an updated KThreesConfigTemplate. Errors the old object already had, on fields the
@@ -69,6 +70,7 @@ func (w *KThreesConfigTemplate) ValidateUpdate(_ context.Context, oldT, newT *bo
 		return nil, admissionresult.NilObject("KThreesConfigTemplate")
 	}
 	errs, warnings := k3sconfig.ValidateRatcheted(oldT, newT, validateKThreesConfigTemplate)
+	warnings = append(warnings, edgeAgentTemplateWarnings(newT)...)
 	return admissionresult.Of(kthreesConfigTemplateGroupKind, newT.Name, errs, warnings)
 }
 
@@ -83,4 +85,11 @@ var kthreesConfigTemplateGroupKind = bootstrapv1.GroupVersion.WithKind("KThreesC
 // validateKThreesConfigTemplate validates the KThreesConfig spec of a template.
 func validateKThreesConfigTemplate(t *bootstrapv1.KThreesConfigTemplate) field.ErrorList {
 	return k3sconfig.ValidateKThreesConfigSpec(&t.Spec.Template.Spec, field.NewPath("spec", "template", "spec"))
+}
+
+// edgeAgentTemplateWarnings warns about what agents that run the bootstrap data without cloud-init cannot run,
+// except on fields that already have a validation error.
+func edgeAgentTemplateWarnings(t *bootstrapv1.KThreesConfigTemplate) []string {
+	return edgeagent.Warnings(&t.Spec.Template.Spec, field.NewPath("spec", "template", "spec"),
+		validateKThreesConfigTemplate(t))
 }

@@ -29,6 +29,7 @@ import (
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 	"github.com/k3s-io/cluster-api-k3s/internal/admissionresult"
+	"github.com/k3s-io/cluster-api-k3s/internal/edgeagent"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sconfig"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sversion"
 )
@@ -66,7 +67,8 @@ func (w *KThreesControlPlane) ValidateCreate(_ context.Context, kcp *controlplan
 	if kcp == nil {
 		return nil, admissionresult.NilObject("KThreesControlPlane")
 	}
-	return admissionresult.Of(kthreesControlPlaneGroupKind, kcp.Name, validateKThreesControlPlane(kcp), replicasWarnings(kcp))
+	return admissionresult.Of(kthreesControlPlaneGroupKind, kcp.Name, validateKThreesControlPlane(kcp),
+		append(replicasWarnings(kcp), edgeAgentWarnings(kcp)...))
 }
 
 // ValidateUpdate validates an updated KThreesControlPlane. Errors the old object already had, on fields the update
@@ -79,6 +81,7 @@ func (w *KThreesControlPlane) ValidateUpdate(_ context.Context, oldKCP, newKCP *
 	errs, warnings := k3sconfig.ValidateRatcheted(oldKCP, newKCP, validateKThreesControlPlane)
 	errs = append(errs, validateKThreesControlPlaneChange(oldKCP, newKCP)...)
 	warnings = append(warnings, replicasWarnings(newKCP)...)
+	warnings = append(warnings, edgeAgentWarnings(newKCP)...)
 	return admissionresult.Of(kthreesControlPlaneGroupKind, newKCP.Name, errs, warnings)
 }
 
@@ -162,4 +165,11 @@ func replicasWarnings(kcp *controlplanev1.KThreesControlPlane) admission.Warning
 			"member failures with %d members than with %d, so an odd number of replicas is recommended", *r, *r, *r-1)}
 	}
 	return nil
+}
+
+// edgeAgentWarnings warns about what agents that run the bootstrap data without cloud-init cannot run,
+// except on fields that already have a validation error.
+func edgeAgentWarnings(kcp *controlplanev1.KThreesControlPlane) []string {
+	return edgeagent.Warnings(&kcp.Spec.KThreesConfigSpec, field.NewPath("spec", "kthreesConfigSpec"),
+		validateKThreesControlPlane(kcp))
 }

@@ -25,6 +25,7 @@ import (
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 	"github.com/k3s-io/cluster-api-k3s/internal/admissionresult"
+	"github.com/k3s-io/cluster-api-k3s/internal/edgeagent"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sconfig"
 )
 
@@ -59,7 +60,7 @@ func (w *KThreesControlPlaneTemplate) ValidateCreate(_ context.Context, t *contr
 	if t == nil {
 		return nil, admissionresult.NilObject("KThreesControlPlaneTemplate")
 	}
-	return admissionresult.Of(kthreesControlPlaneTemplateGroupKind, t.Name, validateKThreesControlPlaneTemplate(t), nil)
+	return admissionresult.Of(kthreesControlPlaneTemplateGroupKind, t.Name, validateKThreesControlPlaneTemplate(t), edgeAgentTemplateWarnings(t))
 }
 
 // ValidateUpdate validates an updated KThreesControlPlaneTemplate. Errors the old object already had, on fields
@@ -69,6 +70,7 @@ func (w *KThreesControlPlaneTemplate) ValidateUpdate(_ context.Context, oldT, ne
 		return nil, admissionresult.NilObject("KThreesControlPlaneTemplate")
 	}
 	errs, warnings := k3sconfig.ValidateRatcheted(oldT, newT, validateKThreesControlPlaneTemplate)
+	warnings = append(warnings, edgeAgentTemplateWarnings(newT)...)
 	return admissionresult.Of(kthreesControlPlaneTemplateGroupKind, newT.Name, errs, warnings)
 }
 
@@ -90,4 +92,11 @@ func validateKThreesControlPlaneTemplate(t *controlplanev1.KThreesControlPlaneTe
 	errs = append(errs, validateRemediation(&spec.Remediation, specPath.Child("remediation"))...)
 	errs = append(errs, validateMachineNaming(&spec.MachineNaming, specPath.Child("machineNaming"))...)
 	return errs
+}
+
+// edgeAgentTemplateWarnings warns about what agents that run the bootstrap data without cloud-init cannot run,
+// except on fields that already have a validation error.
+func edgeAgentTemplateWarnings(t *controlplanev1.KThreesControlPlaneTemplate) []string {
+	return edgeagent.Warnings(&t.Spec.Template.Spec.KThreesConfigSpec,
+		field.NewPath("spec", "template", "spec", "kthreesConfigSpec"), validateKThreesControlPlaneTemplate(t))
 }

@@ -1,0 +1,24 @@
+//go:build !unix
+
+/*
+Copyright 2026 The cluster-api-k3s Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package edgeagent
+
+import "os/exec"
+
+// unprivileged does nothing where there are no Unix users.
+func unprivileged(*exec.Cmd, string) error { return nil }
