@@ -58,7 +58,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 		For(&bootstrapv1.KThreesConfig{}, builder.WithPredicates(configCreatedWithOwner(), ownwrites.IgnoreStatusUpdates())).
 		Named(controllerName).
 		WithOptions(options).
-		Watches(&clusterv1.Machine{}, handler.EnqueueRequestsFromMapFunc(r.MachineToKThreesConfigs)).
+		Watches(&clusterv1.Machine{}, handler.EnqueueRequestsFromMapFunc(r.MachineToKThreesConfigs), machineChangedForBootstrap()).
 		Watches(&clusterv1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.ClusterToKThreesConfigs), clusterChangedForBootstrap(predicateLog)).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.SecretToKThreesConfigs)).
 		WithEventFilter(predicates.ResourceHasFilterLabel(scheme, predicateLog, r.WatchFilterValue))

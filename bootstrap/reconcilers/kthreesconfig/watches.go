@@ -127,6 +127,25 @@ func configCreatedWithOwner() predicate.Funcs {
 	}
 }
 
+// machineChangedForBootstrap passes the Machine events a config can depend on: creation (the Machine claims its
+// config), deletion, and updates until the Machine has taken the data, or that change its config reference or start
+// its deletion (a deleting control-plane Machine hands its init lock over). Once a Machine has its data, its status
+// updates (provisioning, the Node, conditions; most of its events) change nothing for the config.
+func machineChangedForBootstrap() predicate.Funcs {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			oldMachine, okOld := e.ObjectOld.(*clusterv1.Machine)
+			newMachine, okNew := e.ObjectNew.(*clusterv1.Machine)
+			if !okOld || !okNew {
+				return true
+			}
+			return oldMachine.Spec.Bootstrap.DataSecretName == nil || newMachine.Spec.Bootstrap.DataSecretName == nil ||
+				oldMachine.Spec.Bootstrap.ConfigRef != newMachine.Spec.Bootstrap.ConfigRef ||
+				!oldMachine.DeletionTimestamp.Equal(newMachine.DeletionTimestamp)
+		},
+	}
+}
+
 // clusterChangedForBootstrap passes Cluster creations and the updates a waiting config depends on: pause,
 // infrastructure provisioned, control plane endpoint, control plane initialized.
 func clusterChangedForBootstrap(log logr.Logger) predicate.Funcs {
