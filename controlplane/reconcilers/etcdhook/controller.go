@@ -125,9 +125,10 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	}
 	predicateLog := ctrl.LoggerFrom(ctx).WithValues("controller", controllerName)
 	c, err := capicontroller.NewControllerManagedBy(mgr, predicateLog).
+		// Only deleting Machines have anything to do; the others' status updates (most Machine events) are skipped.
 		For(&clusterv1.Machine{}, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			m, ok := o.(*clusterv1.Machine)
-			return ok && hasEtcdRemovalHook(m)
+			return ok && hasEtcdRemovalHook(m) && !m.DeletionTimestamp.IsZero()
 		}))).
 		Named(controllerName).
 		WithOptions(options).
