@@ -17,20 +17,25 @@ limitations under the License.
 package webhooks
 
 import (
+	"slices"
+
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 )
 
-// validateRollout validates the rollout settings found at fldPath: the strategy type, when set, is RollingUpdate,
-// and maxSurge, when set, is the integer 0 or 1.
+// validateRollout validates the rollout settings found at fldPath: the strategy type, when set, is RollingUpdate
+// or InPlace, maxSurge, when set, is the integer 0 or 1, and inPlace settings go with the InPlace type.
 func validateRollout(r *controlplanev1.KThreesControlPlaneRolloutSpec, fldPath *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	strategyPath := fldPath.Child("strategy")
-	if t := r.Strategy.Type; t != "" && t != controlplanev1.RollingUpdateStrategyType {
-		errs = append(errs, field.NotSupported(strategyPath.Child("type"), t,
-			[]controlplanev1.KThreesControlPlaneRolloutStrategyType{controlplanev1.RollingUpdateStrategyType}))
+	supported := []controlplanev1.KThreesControlPlaneRolloutStrategyType{controlplanev1.RollingUpdateStrategyType, controlplanev1.InPlaceStrategyType}
+	if t := r.Strategy.Type; t != "" && !slices.Contains(supported, t) {
+		errs = append(errs, field.NotSupported(strategyPath.Child("type"), t, supported))
+	}
+	if s := r.Strategy.InPlace.NodeTimeoutSeconds; s != nil && *s < 60 {
+		errs = append(errs, field.Invalid(strategyPath.Child("inPlace", "nodeTimeoutSeconds"), *s, "must be at least 60"))
 	}
 	if s := r.Strategy.RollingUpdate.MaxSurge; s != nil {
 		if s.Type != intstr.Int || (s.IntVal != 0 && s.IntVal != 1) {

@@ -145,6 +145,10 @@ const (
 	// KThreesControlPlaneRollingOutReason surfaces a rollout in progress.
 	KThreesControlPlaneRollingOutReason = clusterv1.RollingOutReason
 
+	// KThreesControlPlaneInPlaceUpgradeStalledReason surfaces that an in-place upgrade stopped at a node that did
+	// not come back with the new version within its timeout, or whose upgrade Pod failed; the message names both.
+	KThreesControlPlaneInPlaceUpgradeStalledReason = "InPlaceUpgradeStalled"
+
 	// KThreesControlPlaneNotRollingOutReason surfaces that no rollout is in progress.
 	KThreesControlPlaneNotRollingOutReason = clusterv1.NotRollingOutReason
 

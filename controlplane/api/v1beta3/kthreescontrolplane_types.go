@@ -53,6 +53,37 @@ const (
 	// RemediationForAnnotation on a replacement Machine links it, as JSON, to the Machine it replaces.
 	RemediationForAnnotation = "controlplane.cluster.x-k8s.io/remediation-for"
 
+	// InPlaceUpgradeAnnotation set to "true" on a KThreesControlPlane turns on in-place upgrades like
+	// spec.rollout.strategy.type InPlace does. It is the way to reach them through the v1beta1 and v1beta2 APIs,
+	// whose rollout strategy enum upstream fixed to RollingUpdate, e.g. from a KThreesControlPlaneTemplate's
+	// spec.template.metadata.annotations in a ClusterClass.
+	InPlaceUpgradeAnnotation = "controlplane.cluster.x-k8s.io/in-place-upgrade"
+
+	// InPlaceUpgradeTargetAnnotation on a control-plane Machine records the K3s version it is being upgraded to in
+	// place; it is set before anything is done on the node and removed when the Machine reflects the new version.
+	InPlaceUpgradeTargetAnnotation = "controlplane.cluster.x-k8s.io/in-place-upgrade-target"
+
+	// InPlaceUpgradeStartedAnnotation on a control-plane Machine records, in RFC 3339, when its in-place upgrade
+	// started; the node timeout counts from it.
+	InPlaceUpgradeStartedAnnotation = "controlplane.cluster.x-k8s.io/in-place-upgrade-started"
+
+	// InPlaceUpgradeCordonedAnnotation on a workload Node records that the control plane cordoned it for an
+	// in-place upgrade, so that it uncordons only Nodes it cordoned.
+	InPlaceUpgradeCordonedAnnotation = "controlplane.cluster.x-k8s.io/in-place-upgrade-cordoned"
+
+	// UpgradePodLabel marks the Pod that runs the K3s upgrade on a node (value "true").
+	UpgradePodLabel = "controlplane.cluster.x-k8s.io/k3s-upgrade"
+
+	// UpgradePodVersionAnnotation on the upgrade Pod is the K3s version it installs.
+	UpgradePodVersionAnnotation = "controlplane.cluster.x-k8s.io/k3s-upgrade-version"
+
+	// DefaultUpgradeImage is the image of the upgrade Pod, K3s's own upgrade image (the one system-upgrade-controller
+	// runs): it replaces the k3s binary of the running server and restarts K3s. Its tag is the version with '-' for '+'.
+	DefaultUpgradeImage = "rancher/k3s-upgrade"
+
+	// DefaultInPlaceNodeTimeoutSeconds bounds how long one node may take to come back Ready with the new version.
+	DefaultInPlaceNodeTimeoutSeconds = int32(900)
+
 	// DefaultMinHealthyPeriod is the period after which a new failure is no longer a retry of the previous one.
 	DefaultMinHealthyPeriod = 1 * time.Hour
 
@@ -61,12 +92,16 @@ const (
 )
 
 // KThreesControlPlaneRolloutStrategyType is the type of a rollout strategy.
-// +kubebuilder:validation:Enum=RollingUpdate
+// +kubebuilder:validation:Enum=RollingUpdate;InPlace
 type KThreesControlPlaneRolloutStrategyType string
 
 const (
 	// RollingUpdateStrategyType replaces the old control-plane Machines one by one.
 	RollingUpdateStrategyType KThreesControlPlaneRolloutStrategyType = "RollingUpdate"
+
+	// InPlaceStrategyType upgrades the K3s version of the control-plane Machines in place, one node at a time,
+	// keeping each Machine, its InfraMachine and its host; other changes are rolled out as with RollingUpdate.
+	InPlaceStrategyType KThreesControlPlaneRolloutStrategyType = "InPlace"
 )
 
 // KThreesControlPlaneSpec defines the desired state of KThreesControlPlane.
@@ -179,9 +214,14 @@ type KThreesControlPlaneRolloutBeforeSpec struct {
 // KThreesControlPlaneRolloutStrategy is how Machines are replaced.
 // +kubebuilder:validation:MinProperties=1
 type KThreesControlPlaneRolloutStrategy struct {
-	// type of the strategy; only RollingUpdate is supported.
+	// type of the strategy: RollingUpdate (the default) replaces Machines; InPlace upgrades the K3s version of the
+	// Machines in place and replaces them for other changes.
 	// +optional
 	Type KThreesControlPlaneRolloutStrategyType `json:"type,omitempty"`
+
+	// inPlace configures the InPlace strategy.
+	// +optional
+	InPlace KThreesControlPlaneRolloutStrategyInPlace `json:"inPlace,omitempty,omitzero"`
 
 	// rollingUpdate configures the RollingUpdate strategy.
 	// +optional
@@ -195,6 +235,23 @@ type KThreesControlPlaneRolloutStrategyRollingUpdate struct {
 	// creates a new Machine before deleting an old one, 0 deletes first, for hosts without spare capacity.
 	// +optional
 	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
+}
+
+// KThreesControlPlaneRolloutStrategyInPlace configures in-place upgrades.
+// +kubebuilder:validation:MinProperties=1
+type KThreesControlPlaneRolloutStrategyInPlace struct {
+	// nodeTimeoutSeconds bounds how long one node may take, from the start of its upgrade, to come back Ready with
+	// the new version; the upgrade stops there with a condition and an event. Defaults to 900.
+	// +optional
+	// +kubebuilder:validation:Minimum=60
+	NodeTimeoutSeconds *int32 `json:"nodeTimeoutSeconds,omitempty"`
+
+	// upgradeImage is the image, without tag, of the Pod that upgrades a node: K3s's upgrade image or a mirror of
+	// it (air-gapped clusters). The tag is the target version with '-' for '+'. Defaults to rancher/k3s-upgrade.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	UpgradeImage string `json:"upgradeImage,omitempty"`
 }
 
 // KThreesControlPlaneRemediationSpec controls how unhealthy control-plane Machines are remediated.

@@ -324,6 +324,13 @@ func setRollingOutCondition(cp *controlPlane) {
 	})
 
 	lines := []string{fmt.Sprintf("Rolling out %d not up-to-date %s", len(outdated), conditionsPlural(len(outdated), "replica", "replicas"))}
+	conditionReason := controlplanev1.KThreesControlPlaneRollingOutReason
+	if p := cp.inPlace; p != nil {
+		lines = append(lines, fmt.Sprintf("* Upgrading Machine %s in place to %s: %s", p.machine, p.target, p.step))
+		if p.stalled {
+			conditionReason = controlplanev1.KThreesControlPlaneInPlaceUpgradeStalledReason
+		}
+	}
 	for _, reason := range reasons {
 		lines = append(lines, "* "+reason)
 	}
@@ -336,7 +343,7 @@ func setRollingOutCondition(cp *controlPlane) {
 	conditions.Set(cp.KCP, metav1.Condition{
 		Type:    controlplanev1.KThreesControlPlaneRollingOutCondition,
 		Status:  metav1.ConditionTrue,
-		Reason:  controlplanev1.KThreesControlPlaneRollingOutReason,
+		Reason:  conditionReason,
 		Message: strings.Join(lines, "\n"),
 	})
 }

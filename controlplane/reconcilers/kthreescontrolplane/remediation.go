@@ -95,6 +95,12 @@ func (r *Reconciler) reconcileUnhealthyMachines(ctx context.Context, cp *control
 	if unhealthy.Len() == 0 {
 		return false, nil
 	}
+	if m := cp.machineUpgradingInPlace(); m != nil {
+		// A node restarting into its new version looks unhealthy for a while; replacing a Machine now would take a
+		// second node down. The upgrade reports itself stalled if the node does not come back.
+		log.Info("Not remediating while a Machine is upgraded in place", "upgrading", machineRef(m), "unhealthy", unhealthy.Names())
+		return true, nil
+	}
 	target := machineToRemediate(unhealthy)
 	log = log.WithValues("Machine", klog.KObj(target), "initialized", cp.Initialized())
 	ctx = ctrl.LoggerInto(ctx, log)

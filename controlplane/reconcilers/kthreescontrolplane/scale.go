@@ -42,6 +42,9 @@ func (r *Reconciler) reconcileReplicas(ctx context.Context, cp *controlPlane) (c
 	if cp.Machines.Len() == 0 {
 		return r.initializeControlPlane(ctx, cp)
 	}
+	if res, handled, err := r.reconcileInPlaceUpgrade(ctx, cp); handled || err != nil {
+		return res, err
+	}
 	if outdated := cp.MachinesNeedingRollout(); outdated.Len() > 0 {
 		return r.rolloutControlPlane(ctx, cp, outdated)
 	}

@@ -74,6 +74,8 @@ type controlPlane struct {
 	// preflightMessages say, for people, why scaling or a rollout waits (e.g. "Machine m1 etcd member is not
 	// healthy"); the status shows them in the ScalingUp, ScalingDown and RollingOut conditions.
 	preflightMessages []string
+	// inPlace is the in-place upgrade this reconcile moved on, for the RollingOut condition; nil when none.
+	inPlace *inPlaceProgress
 	// requeueAfter, when set, asks for a reconcile after that long, for waits on something not watched (e.g. a
 	// remediation retry period).
 	requeueAfter time.Duration

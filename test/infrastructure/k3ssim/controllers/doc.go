@@ -33,6 +33,20 @@ limitations under the License.
 // then annotates the Node etcd.k3s.cattle.io/removed-node-name, and, like etcd, elects a new leader when the
 // leader's member is removed or its machine deleted while a quorum of members is left.
 //
+// Like a kubelet running K3s's rancher/k3s-upgrade image, the simulator runs upgrade Pods (label
+// controlplane.cluster.x-k8s.io/k3s-upgrade=true, spec.nodeName a simulated node): the Pod turns Running; after the
+// machine's spec.upgradeDelaySeconds (default 2) the K3s binary becomes the version of the Pod's
+// controlplane.cluster.x-k8s.io/k3s-upgrade-version annotation and K3s restarts: the Node is NotReady for a second,
+// then Ready with the new kubelet and kube-proxy versions, and the Pod Succeeded (exit code 0). The machine keeps
+// the version. A Pod on a Node no simulated machine runs, or one the image could not run (tag other than the
+// version with '+' as '-', not privileged, no hostPID, the host's / not at /host), ends Failed at once;
+// spec.upgradeFails makes it end Failed after the delay, binary unchanged; spec.nodeNotReadyAfterUpgrade keeps
+// K3s down once the binary is replaced, until cleared. An upgrade renews no certificate.
+//
+// Simulator-only Node annotations publish what a real node keeps on disk: k3ssim.cluster.x-k8s.io/k3s-version
+// (the installed binary, ahead of the kubelet version while K3s is down) and
+// k3ssim.cluster.x-k8s.io/certificates-expiry (RFC 3339: spec.certificatesExpiry, else a year after the boot).
+//
 // etcd members are served by the inmemory etcd handler: each server has one kube-system pod that is both its
 // etcd-proxy pod (label app=etcd-proxy, unless the data disables the proxy) and the handler's member (labels
 // component=etcd,tier=control-plane and the member annotations), named etcd-<member name> where the member name is

@@ -32,8 +32,8 @@ import (
 	"github.com/k3s-io/cluster-api-k3s/test/infrastructure/k3ssim/mux"
 )
 
-// watchWorkloads makes changes of workload Nodes and etcd pods enqueue work: Nodes asking for the removal of
-// their etcd member, and leader checks when an etcd member changes.
+// watchWorkloads makes changes of workload Nodes and Pods enqueue work: Nodes asking for the removal of their
+// etcd member, leader checks when an etcd member changes, and upgrade Pods.
 func (s *Simulator) watchWorkloads(ctx context.Context) error {
 	cache := s.runtime.GetCache()
 	nodes, err := cache.GetInformer(ctx, &corev1.Node{})
@@ -52,7 +52,10 @@ func (s *Simulator) watchWorkloads(ctx context.Context) error {
 		return fmt.Errorf("failed to watch workload Pods: %w", err)
 	}
 	return pods.AddEventHandler(informHandler(func(rg string, obj client.Object) {
-		if obj.GetNamespace() == metav1.NamespaceSystem && obj.GetLabels()["component"] == mux.EtcdMemberLabels["component"] {
+		switch {
+		case obj.GetLabels()[labelUpgradePod] == "true":
+			s.queue.Add(workItem{resourceGroup: rg, pod: client.ObjectKeyFromObject(obj)})
+		case obj.GetNamespace() == metav1.NamespaceSystem && obj.GetLabels()["component"] == mux.EtcdMemberLabels["component"]:
 			s.queue.Add(workItem{resourceGroup: rg})
 		}
 	}))
@@ -85,7 +88,7 @@ func (s *Simulator) work(ctx context.Context) {
 		err := s.process(ctx, item)
 		switch {
 		case err != nil:
-			s.log.Error(err, "Failed to process workload change, will retry", "cluster", item.resourceGroup, "node", item.node)
+			s.log.Error(err, "Failed to process workload change, will retry", "cluster", item.resourceGroup, "node", item.node, "pod", item.pod)
 			s.queue.AddRateLimited(item)
 		default:
 			s.queue.Forget(item)
@@ -100,8 +103,11 @@ func (s *Simulator) process(ctx context.Context, item workItem) error {
 	if _, ok := s.clusters[item.resourceGroup]; !ok || s.stopped {
 		return nil
 	}
-	if item.node != "" {
+	switch {
+	case item.node != "":
 		return s.removeMemberLocked(ctx, item.resourceGroup, item.node)
+	case item.pod.Name != "":
+		return s.upgradeLocked(ctx, item.resourceGroup, item.pod)
 	}
 	return s.ensureLeaderLocked(ctx, item.resourceGroup)
 }

@@ -22,6 +22,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -178,4 +179,25 @@ func TestKnobs_NeverBoot(t *testing.T) {
 
 	setKnobs(t, m, func(s *infrav1.K3sSimMachineSpec) { s.NeverBoot = nil })
 	waitBooted(t, m)
+}
+
+func TestKnobs_CertificatesExpiry(t *testing.T) {
+	g := NewWithT(t)
+	ctx := t.Context()
+	tc := newTestCluster(t)
+	expiry := metav1.NewTime(time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC))
+	_, m := tc.newMachine(t, "server-0", machineOptions{role: k3sconfig.RoleInitServer, knobs: infrav1.K3sSimMachineSpec{CertificatesExpiry: &expiry}})
+	waitBooted(t, m)
+	wc := tc.workloadClient(t)
+	n := &corev1.Node{}
+	g.Expect(wc.Get(ctx, client.ObjectKey{Name: "server-0"}, n)).To(Succeed())
+	g.Expect(n.Annotations).To(HaveKeyWithValue("k3ssim.cluster.x-k8s.io/certificates-expiry", "2027-03-01T12:00:00Z"))
+
+	setKnobs(t, m, func(s *infrav1.K3sSimMachineSpec) {
+		s.CertificatesExpiry = &metav1.Time{Time: time.Date(2026, 12, 24, 0, 0, 0, 0, time.UTC)}
+	})
+	g.Eventually(func(g Gomega) {
+		g.Expect(wc.Get(ctx, client.ObjectKey{Name: "server-0"}, n)).To(Succeed())
+		g.Expect(n.Annotations).To(HaveKeyWithValue("k3ssim.cluster.x-k8s.io/certificates-expiry", "2026-12-24T00:00:00Z"))
+	}, eventually).Should(Succeed())
 }

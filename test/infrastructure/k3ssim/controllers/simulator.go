@@ -92,7 +92,8 @@ type Simulator struct {
 	// wakeups are the channels waking the K3sSimMachine controllers of the running managers.
 	wakeups map[chan event.GenericEvent]struct{}
 
-	// queue holds the work triggered by workload objects: etcd member removals and leader elections.
+	// queue holds the work triggered by workload objects: etcd member removals, leader elections and upgrade
+	// Pods.
 	queue workqueue.TypedRateLimitingInterface[workItem]
 }
 
@@ -126,15 +127,26 @@ type machineState struct {
 	etcdPod string
 	// address is the node's InternalIP.
 	address string
+	// version is the version of the K3s binary on the node: the bootstrap data's, then the last upgrade's. A
+	// restart of K3s runs it.
+	version string
+	// started is when K3s first started; its certificates are valid for a year from then.
+	started time.Time
+	// knobs and unreachable are the K3sSimMachine's, as last reconciled; upgrades read them.
+	knobs       infrav1.K3sSimMachineSpec
+	unreachable bool
+	// upgrade is the upgrade Pod running on the node, nil when none.
+	upgrade *upgradeRun
 }
 
 // workItem is a unit of work of the simulator's queue.
 type workItem struct {
 	// resourceGroup is the workload cluster.
 	resourceGroup string
-	// node, if set, is a Node to check for the etcd removal annotation; otherwise the cluster's etcd leader is
-	// checked.
+	// node, if set, is a Node to check for the etcd removal annotation; pod, if set, is an upgrade Pod to run;
+	// otherwise the cluster's etcd leader is checked.
 	node string
+	pod  client.ObjectKey
 }
 
 // SetupWithManager starts the simulator (first call only) and registers its controllers with mgr.

@@ -20,16 +20,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	utilversion "k8s.io/apimachinery/pkg/util/version"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -37,7 +34,6 @@ import (
 	inmemoryruntime "sigs.k8s.io/cluster-api/test/infrastructure/inmemory/pkg/runtime"
 
 	"github.com/k3s-io/cluster-api-k3s/pkg/etcdproxy"
-	"github.com/k3s-io/cluster-api-k3s/pkg/k3sversion"
 	infrav1 "github.com/k3s-io/cluster-api-k3s/test/infrastructure/k3ssim/api/v1beta1"
 	"github.com/k3s-io/cluster-api-k3s/test/infrastructure/k3ssim/mux"
 )
@@ -68,9 +64,6 @@ const (
 	// k3sServingSecret tells the control plane that the first server initialized the cluster.
 	k3sServingSecret = "k3s-serving"
 )
-
-// masterLabelUntil is the first K3s minor version that no longer labels servers node-role.kubernetes.io/master.
-var masterLabelUntil = k3sversion.Version{Major: 1, Minor: 34}
 
 // reserveCluster reserves the listener and the resource group of a K3sSimCluster and returns its port.
 func (s *Simulator) reserveCluster(key client.ObjectKey, port int32) (int32, error) {
@@ -168,9 +161,9 @@ func (s *Simulator) startServerLocked(ctx context.Context, cs *clusterState, in 
 			}
 		}
 	}
-	cs.nodes++
 	member := in.nodeName + "-" + randomHex(4)
-	st := &machineState{cluster: cs.name, nodeName: in.nodeName, server: true, etcdPod: "etcd-" + member, address: nodeAddress(cs.nodes)}
+	st := newMachineState(cs, in, true)
+	st.etcdPod = "etcd-" + member
 	memberID, err := randomID()
 	if err != nil {
 		return nil, err
@@ -254,204 +247,11 @@ func (s *Simulator) createServingSecretLocked(ctx context.Context, cs *clusterSt
 
 // startAgentLocked starts an agent: its Node.
 func (s *Simulator) startAgentLocked(ctx context.Context, cs *clusterState, in *bootInput) (*machineState, error) {
-	cs.nodes++
-	st := &machineState{cluster: cs.name, nodeName: in.nodeName, address: nodeAddress(cs.nodes)}
+	st := newMachineState(cs, in, false)
 	if err := s.workload(cs.name).Create(ctx, newNode(in, st)); err != nil {
 		return nil, fmt.Errorf("failed to create Node %s: %w", in.nodeName, err)
 	}
 	return st, nil
-}
-
-// nodeAddress returns the InternalIP of the n-th node of a cluster (n >= 1).
-func nodeAddress(n int) string {
-	return fmt.Sprintf("10.%d.%d.%d", 10+n/62500, (n/250)%250, n%250+2)
-}
-
-// setsMasterLabel tells whether K3s of the version labels servers node-role.kubernetes.io/master: before v1.34.
-// A version that is not a K3s version is read as a Kubernetes one; an unreadable one is taken as recent.
-func setsMasterLabel(version string) bool {
-	if v, err := k3sversion.Parse(version); err == nil {
-		return k3sversion.Compare(v, masterLabelUntil) < 0
-	}
-	v, err := utilversion.ParseGeneric(version)
-	if err != nil {
-		return false
-	}
-	return v.LessThan(utilversion.MajorMinor(uint(masterLabelUntil.Major), uint(masterLabelUntil.Minor)))
-}
-
-// newNode returns the Node the kubelet registers, with its status as the knobs want it.
-func newNode(in *bootInput, st *machineState) *corev1.Node {
-	b := in.boot
-	labels := map[string]string{
-		corev1.LabelHostname:   st.nodeName,
-		corev1.LabelOSStable:   "linux",
-		corev1.LabelArchStable: "amd64",
-		labelInstanceType:      "k3s",
-	}
-	if in.failureDomain != "" {
-		labels[labelZone] = in.failureDomain
-	}
-	if st.server {
-		labels[labelRoleControlPlane] = "true"
-		labels[labelRoleEtcd] = "true"
-		if setsMasterLabel(in.version) {
-			labels[labelRoleMaster] = "true"
-		}
-	}
-	for _, l := range b.NodeLabels {
-		k, v, _ := strings.Cut(l, "=")
-		labels[strings.TrimSpace(k)] = strings.TrimSpace(v)
-	}
-	n := &corev1.Node{
-		ObjectMeta: metav1.ObjectMeta{Name: st.nodeName, Labels: labels, Annotations: map[string]string{}},
-		Spec:       corev1.NodeSpec{ProviderID: in.providerID, Taints: parseTaints(b.NodeTaints)},
-		Status: corev1.NodeStatus{
-			Addresses: []corev1.NodeAddress{
-				{Type: corev1.NodeInternalIP, Address: st.address},
-				{Type: corev1.NodeHostName, Address: st.nodeName},
-			},
-			Capacity:    nodeResources(),
-			Allocatable: nodeResources(),
-			NodeInfo: corev1.NodeSystemInfo{
-				KubeletVersion:          in.version,
-				KubeProxyVersion:        in.version,
-				ContainerRuntimeVersion: "containerd://2.0.0-k3s1",
-				OSImage:                 "K3s simulator",
-				OperatingSystem:         "linux",
-				Architecture:            "amd64",
-				KernelVersion:           "6.8.0",
-				MachineID:               randomHex(16),
-				SystemUUID:              randomHex(16),
-				BootID:                  randomHex(16),
-			},
-		},
-	}
-	now := metav1.Now()
-	for _, t := range []corev1.NodeConditionType{corev1.NodeMemoryPressure, corev1.NodeDiskPressure, corev1.NodePIDPressure} {
-		n.Status.Conditions = append(n.Status.Conditions, corev1.NodeCondition{
-			Type: t, Status: corev1.ConditionFalse, Reason: "KubeletHas" + strings.TrimPrefix(string(t), "Node"),
-			LastHeartbeatTime: now, LastTransitionTime: now,
-		})
-	}
-	setNodeHealth(n, nodeHealthFor(in.knobs, in.unreachable))
-	return n
-}
-
-func nodeResources() corev1.ResourceList {
-	return corev1.ResourceList{
-		corev1.ResourceCPU:    resource.MustParse("4"),
-		corev1.ResourceMemory: resource.MustParse("8Gi"),
-		corev1.ResourcePods:   resource.MustParse("110"),
-	}
-}
-
-// parseTaints parses K3s node-taint values: key[=value]:Effect.
-func parseTaints(values []string) []corev1.Taint {
-	var taints []corev1.Taint
-	for _, v := range values {
-		kv, effect, ok := strings.Cut(v, ":")
-		if !ok {
-			// K3s rejects a taint without effect; the kubelet would not start. Validate does not check it.
-			continue
-		}
-		k, val, _ := strings.Cut(kv, "=")
-		taints = append(taints, corev1.Taint{Key: k, Value: val, Effect: corev1.TaintEffect(effect)})
-	}
-	return taints
-}
-
-// nodeHealth is the state of a Node the knobs decide.
-type nodeHealth int
-
-const (
-	nodeReady nodeHealth = iota
-	nodeNotReady
-	nodeUnreachable
-)
-
-func nodeHealthFor(knobs infrav1.K3sSimMachineSpec, unreachable bool) nodeHealth {
-	switch {
-	case unreachable:
-		return nodeUnreachable
-	case knobs.NodeNotReadyAfterBoot != nil && *knobs.NodeNotReadyAfterBoot:
-		return nodeNotReady
-	default:
-		return nodeReady
-	}
-}
-
-// setNodeHealth sets the Ready condition and the lifecycle controller's taints of a Node; it returns whether
-// anything changed.
-func setNodeHealth(n *corev1.Node, h nodeHealth) bool {
-	ready := corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
-		Message: "kubelet is posting ready status"}
-	var taints []string
-	switch h {
-	case nodeNotReady:
-		ready.Status, ready.Reason, ready.Message = corev1.ConditionFalse, "KubeletNotReady",
-			"container runtime network not ready: NetworkReady=false (k3ssim: nodeNotReadyAfterBoot)"
-		taints = []string{taintNotReady}
-	case nodeUnreachable:
-		ready.Status, ready.Reason, ready.Message = corev1.ConditionUnknown, "NodeStatusUnknown",
-			"Kubelet stopped posting node status (k3ssim: unreachableDuringRemoval)"
-		taints = []string{taintUnreachable}
-	}
-	changed := false
-	found := false
-	now := metav1.Now()
-	for i := range n.Status.Conditions {
-		c := &n.Status.Conditions[i]
-		if c.Type != corev1.NodeReady {
-			continue
-		}
-		found = true
-		if c.Status != ready.Status || c.Reason != ready.Reason {
-			ready.LastHeartbeatTime, ready.LastTransitionTime = now, now
-			*c = ready
-			changed = true
-		}
-	}
-	if !found {
-		ready.LastHeartbeatTime, ready.LastTransitionTime = now, now
-		n.Status.Conditions = append(n.Status.Conditions, ready)
-		changed = true
-	}
-	// The lifecycle controller's taints: NoSchedule and NoExecute for the current state, none for the others.
-	kept := n.Spec.Taints[:0:0]
-	for _, t := range n.Spec.Taints {
-		if t.Key == taintNotReady || t.Key == taintUnreachable {
-			continue
-		}
-		kept = append(kept, t)
-	}
-	for _, key := range taints {
-		for _, effect := range []corev1.TaintEffect{corev1.TaintEffectNoSchedule, corev1.TaintEffectNoExecute} {
-			t := corev1.Taint{Key: key, Effect: effect}
-			if effect == corev1.TaintEffectNoExecute {
-				t.TimeAdded = &now
-			}
-			kept = append(kept, t)
-		}
-	}
-	if !sameTaints(kept, n.Spec.Taints) {
-		n.Spec.Taints = kept
-		changed = true
-	}
-	return changed
-}
-
-// sameTaints compares taints by key, value and effect.
-func sameTaints(a, b []corev1.Taint) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Key != b[i].Key || a[i].Value != b[i].Value || a[i].Effect != b[i].Effect {
-			return false
-		}
-	}
-	return true
 }
 
 // newEtcdPod returns the pod that is both the server's etcd-proxy pod and the inmemory etcd member. The caller
@@ -500,13 +300,19 @@ func newEtcdPod(in *bootInput, st *machineState, clusterID, memberID int64, lead
 	}
 }
 
-// syncMachine applies the knobs to a running node: Node health, and the etcd member's reachability and alarm.
+// syncMachine applies the knobs to a running node: Node health and certificates expiry, the etcd member's
+// reachability and alarm, and the progress of an upgrade held by nodeNotReadyAfterUpgrade.
 func (s *Simulator) syncMachine(ctx context.Context, uid types.UID, knobs infrav1.K3sSimMachineSpec, unreachable bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, ok := s.machines[uid]
 	if !ok || s.stopped {
 		return nil
+	}
+	st.knobs, st.unreachable = knobs, unreachable
+	if st.upgrade != nil {
+		// The upgrade knobs may have changed.
+		s.queue.Add(workItem{resourceGroup: st.cluster, pod: st.upgrade.pod})
 	}
 	cs, ok := s.clusters[st.cluster]
 	if !ok {
@@ -522,7 +328,8 @@ func (s *Simulator) syncMachine(ctx context.Context, uid types.UID, knobs infrav
 		return fmt.Errorf("failed to read Node %s: %w", st.nodeName, err)
 	}
 	orig := n.DeepCopy()
-	if setNodeHealth(n, nodeHealthFor(knobs, unreachable)) {
+	healthChanged := setNodeHealth(n, st.health())
+	if expiryChanged := setCertificatesExpiry(n, st); healthChanged || expiryChanged {
 		if err := c.Patch(ctx, n, client.MergeFrom(orig)); err != nil {
 			return fmt.Errorf("failed to update Node %s: %w", st.nodeName, err)
 		}
@@ -575,6 +382,10 @@ func (s *Simulator) stopMachine(ctx context.Context, uid types.UID) error {
 		return err
 	}
 	delete(s.machines, uid)
+	if st.upgrade != nil {
+		// Its upgrade Pod ends Failed: no machine runs its Node anymore.
+		s.queue.Add(workItem{resourceGroup: st.cluster, pod: st.upgrade.pod})
+	}
 	return nil
 }
 

@@ -40,8 +40,8 @@ const (
 )
 
 // K3sSimMachineSpec defines the desired state of a K3sSimMachine. The knobs (all but providerID and
-// failureDomain) make the simulated node misbehave; nodeNotReadyAfterBoot and etcdUnhealthy may be changed at
-// any time and are applied to a running node.
+// failureDomain) make the simulated node misbehave; nodeNotReadyAfterBoot, etcdUnhealthy, the upgrade knobs and
+// certificatesExpiry may be changed at any time and are applied to a running node.
 type K3sSimMachineSpec struct {
 	// providerID is the provider ID of the simulated Node, k3ssim://<namespace>/<name>; set by the simulator.
 	// +optional
@@ -79,6 +79,28 @@ type K3sSimMachineSpec struct {
 	// NoExecute taint, its etcd member unreachable) once the deletion of its Machine starts.
 	// +optional
 	UnreachableDuringRemoval *bool `json:"unreachableDuringRemoval,omitempty"`
+
+	// upgradeDelaySeconds is how long an upgrade Pod (label controlplane.cluster.x-k8s.io/k3s-upgrade=true) runs
+	// on the node before it replaces the K3s binary and restarts K3s; unset means 2.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=3600
+	UpgradeDelaySeconds *int32 `json:"upgradeDelaySeconds,omitempty"`
+
+	// upgradeFails makes upgrade Pods on the node end Failed once they ran, the K3s binary unchanged.
+	// +optional
+	UpgradeFails *bool `json:"upgradeFails,omitempty"`
+
+	// nodeNotReadyAfterUpgrade keeps K3s down once an upgrade Pod replaced its binary: the Node stays
+	// Ready=False and the Pod Running until this is cleared, then the Node is Ready with the new version.
+	// +optional
+	NodeNotReadyAfterUpgrade *bool `json:"nodeNotReadyAfterUpgrade,omitempty"`
+
+	// certificatesExpiry is when the node's K3s serving and client certificates expire; unset means one year
+	// after the node booted (K3s's validity). Published on the Node as the annotation
+	// k3ssim.cluster.x-k8s.io/certificates-expiry (RFC 3339), a simulator-only convention.
+	// +optional
+	CertificatesExpiry *metav1.Time `json:"certificatesExpiry,omitempty"`
 }
 
 // K3sSimMachineStatus defines the observed state of a K3sSimMachine.

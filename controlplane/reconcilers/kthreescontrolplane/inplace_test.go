@@ -1,0 +1,182 @@
+/*
+Copyright 2026 The cluster-api-k3s Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package kthreescontrolplane
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/utils/ptr"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/cluster-api/util/collections"
+	"sigs.k8s.io/cluster-api/util/conditions"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
+)
+
+// inPlaceScope is a control plane of healthy Machines at version, with the KThreesControlPlane asking for desired.
+func inPlaceScope(desired string, versions ...string) *controlPlane {
+	kcp := machinesTestKCP()
+	kcp.Spec.Version = desired
+	kcp.Spec.Replicas = ptr.To(int32(len(versions)))
+	kcp.Spec.Rollout.Strategy.Type = controlplanev1.InPlaceStrategyType
+	cp := &controlPlane{KCP: kcp, Cluster: machinesTestCluster(), Machines: collections.New(), upToDate: map[string]upToDateResult{},
+		health: &workloadHealth{nodes: map[string]*corev1.Node{}, etcdHealthyNodes: sets.New[string]()}}
+	for i, v := range versions {
+		m := &clusterv1.Machine{ObjectMeta: metav1.ObjectMeta{
+			Namespace: machinesTestNamespace, Name: "m" + string(rune('0'+i)),
+			CreationTimestamp: metav1.NewTime(time.Unix(int64(i), 0)),
+		}}
+		m.Spec.Version = v
+		for _, c := range []string{controlplanev1.KThreesControlPlaneMachineAgentHealthyCondition, controlplanev1.KThreesControlPlaneMachineEtcdMemberHealthyCondition} {
+			conditions.Set(m, metav1.Condition{Type: c, Status: metav1.ConditionTrue, Reason: "Healthy"})
+		}
+		cp.Machines.Insert(m)
+	}
+	return cp
+}
+
+func TestInPlaceEnabled(t *testing.T) {
+	g := NewWithT(t)
+	kcp := machinesTestKCP()
+	g.Expect(inPlaceEnabled(kcp)).To(BeFalse())
+	kcp.Annotations = map[string]string{controlplanev1.InPlaceUpgradeAnnotation: "true"}
+	g.Expect(inPlaceEnabled(kcp)).To(BeTrue(), "the v1beta2 path")
+	kcp.Annotations = nil
+	kcp.Spec.Rollout.Strategy.Type = controlplanev1.InPlaceStrategyType
+	g.Expect(inPlaceEnabled(kcp)).To(BeTrue())
+}
+
+func TestVersionOnlyOutdated(t *testing.T) {
+	g := NewWithT(t)
+	cp := inPlaceScope("v1.34.6+k3s1", "v1.34.5+k3s1", "v1.34.6+k3s1")
+	g.Expect(versionOnlyOutdated(cp, cp.Machines["m0"])).To(BeTrue())
+	g.Expect(versionOnlyOutdated(cp, cp.Machines["m1"])).To(BeFalse(), "up to date")
+
+	// A Machine that also needs something a restart cannot bring is replaced, not upgraded in place.
+	cp.KCP.Spec.Rollout.After = metav1.NewTime(time.Now().Add(-time.Minute))
+	cp.reconcileTime = time.Now()
+	cp.Machines["m0"].CreationTimestamp = metav1.NewTime(time.Now().Add(-time.Hour))
+	g.Expect(versionOnlyOutdated(cp, cp.Machines["m0"])).To(BeFalse())
+}
+
+func TestInPlacePreflight(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(cp *controlPlane)
+		want   []string
+	}{
+		{name: "steady and healthy", mutate: func(*controlPlane) {}},
+		{name: "workload unreachable", mutate: func(cp *controlPlane) { cp.health.connErr = errors.New("down") }, want: []string{"the workload cluster cannot be inspected"}},
+		{name: "agent not healthy", mutate: func(cp *controlPlane) {
+			conditions.Set(cp.Machines["m1"], metav1.Condition{Type: controlplanev1.KThreesControlPlaneMachineAgentHealthyCondition, Status: metav1.ConditionFalse, Reason: "NotHealthy"})
+		}, want: []string{"Machine m1: its K3s agent is not healthy"}},
+		{name: "etcd member not healthy", mutate: func(cp *controlPlane) {
+			conditions.Set(cp.Machines["m2"], metav1.Condition{Type: controlplanev1.KThreesControlPlaneMachineEtcdMemberHealthyCondition, Status: metav1.ConditionUnknown, Reason: "HealthUnknown"})
+		}, want: []string{"Machine m2: its etcd member is not healthy"}},
+		{name: "scaling", mutate: func(cp *controlPlane) { cp.KCP.Spec.Replicas = ptr.To(int32(5)) }, want: []string{"3 control-plane Machines, 5 desired"}},
+		{name: "a Machine deleting", mutate: func(cp *controlPlane) {
+			cp.Machines["m2"].DeletionTimestamp = ptr.To(metav1.Now())
+		}, want: []string{"1 control-plane Machine(s) are being deleted", "2 control-plane Machines, 3 desired"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cp := inPlaceScope("v1.34.6+k3s1", "v1.34.5+k3s1", "v1.34.5+k3s1", "v1.34.5+k3s1")
+			tc.mutate(cp)
+			NewWithT(t).Expect(inPlacePreflight(cp)).To(Equal(tc.want))
+		})
+	}
+}
+
+func TestStartInPlaceUpgrade(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		from, to   string
+		wantEvent  string
+		wantMarked bool
+	}{
+		{name: "patch upgrade starts", from: "v1.34.5+k3s1", to: "v1.34.6+k3s1", wantEvent: "InPlaceUpgradeStarted", wantMarked: true},
+		{name: "minor upgrade starts", from: "v1.33.9+k3s1", to: "v1.34.6+k3s1", wantEvent: "InPlaceUpgradeStarted", wantMarked: true},
+		{name: "minor skip refused", from: "v1.32.9+k3s1", to: "v1.34.6+k3s1", wantEvent: "InPlaceUpgradeRefused"},
+		{name: "downgrade refused", from: "v1.34.6+k3s1", to: "v1.34.5+k3s1", wantEvent: "InPlaceUpgradeRefused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			cp := inPlaceScope(tc.to, tc.from)
+			m := cp.Machines["m0"]
+			recorder := record.NewFakeRecorder(10)
+			now := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)
+			r := &Reconciler{Client: fake.NewClientBuilder().WithScheme(machinesTestScheme()).WithObjects(m.DeepCopy()).Build(),
+				Recorder: recorder, now: func() time.Time { return now }}
+			res, handled, err := r.reconcileInPlaceUpgrade(t.Context(), cp)
+			g.Expect(err).ToNot(HaveOccurred())
+			g.Expect(handled).To(BeTrue())
+			g.Expect(<-recorder.Events).To(ContainSubstring(tc.wantEvent))
+			if !tc.wantMarked {
+				g.Expect(m.Annotations).ToNot(HaveKey(controlplanev1.InPlaceUpgradeTargetAnnotation))
+				g.Expect(strings.Join(cp.preflightMessages, "")).To(ContainSubstring("cannot be upgraded in place"))
+				return
+			}
+			g.Expect(res.RequeueAfter).To(BeNumerically(">", 0))
+			g.Expect(m.Annotations).To(HaveKeyWithValue(controlplanev1.InPlaceUpgradeTargetAnnotation, tc.to))
+			g.Expect(m.Annotations).To(HaveKeyWithValue(controlplanev1.InPlaceUpgradeStartedAnnotation, "2026-12-07T05:00:00Z"))
+			g.Expect(m.Annotations).To(HaveKey(clusterv1.UpdateInProgressAnnotation))
+			g.Expect(cp.machineUpgradingInPlace()).To(Equal(m))
+		})
+	}
+}
+
+// Waiting past the node timeout reports the upgrade stalled, with an event; before it, it only waits.
+func TestInPlaceWaitStallsAfterTheTimeout(t *testing.T) {
+	g := NewWithT(t)
+	cp := inPlaceScope("v1.34.6+k3s1", "v1.34.5+k3s1")
+	cp.KCP.Spec.Rollout.Strategy.InPlace.NodeTimeoutSeconds = ptr.To(int32(120))
+	m := cp.Machines["m0"]
+	started := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)
+	m.Annotations = map[string]string{controlplanev1.InPlaceUpgradeStartedAnnotation: started.Format(time.RFC3339)}
+	now := started.Add(time.Minute)
+	recorder := record.NewFakeRecorder(10)
+	r := &Reconciler{Recorder: recorder, now: func() time.Time { return now }}
+
+	progress := &inPlaceProgress{machine: m.Name, target: "v1.34.6+k3s1"}
+	res, err := r.inPlaceWait(t.Context(), cp, m, progress, "Node m0 is not Ready")
+	g.Expect(err).ToNot(HaveOccurred())
+	g.Expect(progress.stalled).To(BeFalse())
+	g.Expect(res.RequeueAfter).To(Equal(inPlacePollInterval))
+	g.Expect(recorder.Events).To(BeEmpty())
+
+	now = started.Add(3 * time.Minute)
+	res, err = r.inPlaceWait(t.Context(), cp, m, progress, "Node m0 is not Ready")
+	g.Expect(err).ToNot(HaveOccurred())
+	g.Expect(progress.stalled).To(BeTrue())
+	g.Expect(res.RequeueAfter).To(Equal(inPlaceStalledPollInterval))
+	g.Expect(<-recorder.Events).To(And(ContainSubstring("InPlaceUpgradeStalled"), ContainSubstring("m0"), ContainSubstring("Node m0 is not Ready")))
+
+	cp.inPlace = progress
+	cp.upToDate["m0"] = machineUpToDate(cp, m)
+	setRollingOutCondition(cp)
+	rollingOut := conditions.Get(cp.KCP, controlplanev1.KThreesControlPlaneRollingOutCondition)
+	g.Expect(rollingOut.Reason).To(Equal(controlplanev1.KThreesControlPlaneInPlaceUpgradeStalledReason))
+	g.Expect(rollingOut.Message).To(ContainSubstring("Upgrading Machine m0 in place to v1.34.6+k3s1"))
+}
