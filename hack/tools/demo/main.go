@@ -58,6 +58,7 @@ func main() {
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "cluster-api-k3s-demo"), "where kubeconfigs are written")
 	version := flag.String("version", "v1.34.5+k3s1", "K3s version of the sample cluster")
 	logFile := flag.String("log-file", "", "write the controllers' logs (verbosity 2) to this file; default: errors are not shown")
+	inPlace := flag.String("upgrade-in-place", "", "once Available, upgrade the control plane to this K3s version in place and show the steps")
 	flag.Parse()
 	logger := logr.Discard()
 	if *logFile != "" {
@@ -73,13 +74,13 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *once, *timeout, *dir, *version, &logger); err != nil {
+	if err := run(ctx, *once, *timeout, *dir, *version, *inPlace, &logger); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, once bool, timeout time.Duration, dir, version string, logger *logr.Logger) (reterr error) {
+func run(ctx context.Context, once bool, timeout time.Duration, dir, version, inPlace string, logger *logr.Logger) (reterr error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
@@ -129,6 +130,11 @@ func run(ctx context.Context, once bool, timeout time.Duration, dir, version str
 	}
 	fmt.Printf("\nManagement plane: kubectl --kubeconfig %s get clusters,machines -A\n", managementKubeconfig)
 	fmt.Printf("Workload cluster:  kubectl --kubeconfig %s get nodes\n", workloadKubeconfig)
+	if inPlace != "" {
+		if err := upgradeInPlace(ctx, c, inPlace, timeout); err != nil {
+			return err
+		}
+	}
 	if once {
 		return nil
 	}
