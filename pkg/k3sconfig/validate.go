@@ -18,6 +18,7 @@ package k3sconfig
 
 import (
 	"path"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -42,6 +43,12 @@ func ValidateKThreesConfigSpec(spec *bootstrapv1.KThreesConfigSpec, fldPath *fie
 	errs = append(errs, ValidateFiles(spec.Files, fldPath.Child("files"))...)
 	errs = append(errs, validateServerConfig(&spec.ServerConfig, fldPath.Child("serverConfig"))...)
 	errs = append(errs, validateAgentConfig(&spec.AgentConfig, fldPath.Child("agentConfig"))...)
+	// A value with another error gets no jinja error: one message per field.
+	for _, e := range validateJinja(spec, fldPath) {
+		if !slices.ContainsFunc(errs, func(o *field.Error) bool { return o.Field == e.Field }) {
+			errs = append(errs, e)
+		}
+	}
 	// cloud-config is rendered by cloud-init with jinja (the "## template: jinja" header); Ignition is not, so a
 	// jinja node name would reach K3s literally and fail as an invalid node name on every machine.
 	if spec.Format == bootstrapv1.Ignition && strings.Contains(spec.AgentConfig.NodeName, "{{") {

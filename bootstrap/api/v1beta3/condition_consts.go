@@ -43,6 +43,10 @@ const (
 	// KThreesConfigDataSecretWaitingForControlPlaneInitializedReason surfaces that a joining node waits for the
 	// control plane to be initialized.
 	KThreesConfigDataSecretWaitingForControlPlaneInitializedReason = "WaitingForControlPlaneInitialized"
+
+	// KThreesConfigDataSecretInvalidJinjaReason surfaces that file content read from a Secret is not jinja that
+	// cloud-init can render, so no bootstrap data is written: cloud-init would apply none of it.
+	KThreesConfigDataSecretInvalidJinjaReason = "InvalidJinja"
 )
 
 // KThreesConfig's CertificatesAvailable condition and its reasons.

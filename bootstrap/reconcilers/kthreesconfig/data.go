@@ -19,6 +19,7 @@ package kthreesconfig
 import (
 	"context"
 	"fmt"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -29,6 +30,7 @@ import (
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
 	"github.com/k3s-io/cluster-api-k3s/pkg/bootstrapdata"
+	"github.com/k3s-io/cluster-api-k3s/pkg/cloudinit"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sconfig"
 )
 
@@ -47,6 +49,12 @@ func (r *Reconciler) storeNodeData(ctx context.Context, s *scope, role k3sconfig
 	if missing != "" {
 		// The Secret watch reconciles this config when the secret or key appears.
 		markDataSecretNotAvailable(s.config, secretNotFoundReason, missing)
+		return ctrl.Result{}, nil
+	}
+	if problem := invalidJinja(s.config, files); problem != "" {
+		// The Secret watch reconciles this config when the content changes.
+		markDataSecretNotAvailable(s.config, bootstrapv1.KThreesConfigDataSecretInvalidJinjaReason, problem)
+		r.Recorder.Eventf(s.config, corev1.EventTypeWarning, bootstrapv1.KThreesConfigDataSecretInvalidJinjaReason, "%s", problem)
 		return ctrl.Result{}, nil
 	}
 	value, err := render(s, role, joinToken, files, caFiles)
@@ -107,6 +115,27 @@ func (r *Reconciler) resolveFiles(ctx context.Context, config *bootstrapv1.KThre
 		out = append(out, bootstrapdata.File{Path: f.Path, Owner: f.Owner, Permissions: f.Permissions, Encoding: string(f.Encoding), Content: content})
 	}
 	return out, "", nil
+}
+
+// invalidJinja returns why cloud-init could not render the cloud-config holding the content of a contentFrom
+// Secret, naming the Secret, key and position, or "". The webhooks check inline content; Secrets are read only
+// here.
+func invalidJinja(config *bootstrapv1.KThreesConfig, files []bootstrapdata.File) string {
+	if formatOf(config) != bootstrapv1.CloudConfig {
+		return ""
+	}
+	for i, f := range config.Spec.Files {
+		content := files[i].Content
+		if f.ContentFrom == nil || f.Encoding == bootstrapv1.Gzip || f.Encoding == "" && !utf8.ValidString(content) {
+			continue // written base64-encoded
+		}
+		ref := f.ContentFrom.Secret
+		fix := "to write it literally, base64-encode the Secret's value and set encoding: base64 on the file, or wrap the value in {% raw %}…{% endraw %}"
+		if detail := k3sconfig.JinjaProblem(content, cloudinit.ContentSource(content), 0, fix); detail != "" {
+			return fmt.Sprintf("Key %q of Secret %s (spec.files[%d].contentFrom): %s", ref.Key, ref.Name, i, detail)
+		}
+	}
+	return ""
 }
 
 // writeBootstrapSecret creates the bootstrap secret (name = config name, keys value and format, controller owner

@@ -159,6 +159,55 @@ func TestKThreesConfigReconciler_MissingContentFromSecret(t *testing.T) {
 	}, eventually).Should(Succeed())
 }
 
+// A Secret's content that cloud-init cannot render as jinja (a Helm values file) holds the data back: no data
+// Secret, the condition and a Warning event name the Secret, key and position; fixed content is then used.
+func TestKThreesConfigReconciler_InvalidJinjaInContentFromSecret(t *testing.T) {
+	g := NewWithT(t)
+	ctx := t.Context()
+	ns, err := env.CreateNamespace(ctx, "content-from-jinja")
+	g.Expect(err).ToNot(HaveOccurred())
+	values := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "chart-values"},
+		Data:       map[string][]byte{"values.yaml": []byte("image: x\nreplicas: {{ .Values.x }}\n")},
+	}
+	g.Expect(env.Client.Create(ctx, values)).To(Succeed())
+	cluster := newCluster(t, ctx, ns.Name, false)
+	_, config := newMachine(t, ctx, cluster, "cp-0", machineOptions{controlPlane: true, spec: bootstrapv1.KThreesConfigSpec{
+		Files: []bootstrapv1.File{{Path: "/var/lib/rancher/k3s/server/manifests/values.yaml", ContentFrom: &bootstrapv1.FileSource{
+			Secret: bootstrapv1.SecretFileSource{Name: "chart-values", Key: "values.yaml"},
+		}}},
+	}})
+
+	g.Eventually(func(g Gomega) {
+		cond := conditions.Get(getConfig(ctx, g, config), bootstrapv1.KThreesConfigDataSecretAvailableCondition)
+		g.Expect(cond).ToNot(BeNil())
+		g.Expect(cond.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(cond.Reason).To(Equal(bootstrapv1.KThreesConfigDataSecretInvalidJinjaReason))
+		g.Expect(cond.Message).To(And(ContainSubstring(`Key "values.yaml" of Secret chart-values (spec.files[0].contentFrom)`),
+			ContainSubstring(`line 2, column 14: unexpected "."`), ContainSubstring("{% raw %}")))
+		events := &corev1.EventList{}
+		g.Expect(env.Client.List(ctx, events, client.InNamespace(ns.Name))).To(Succeed())
+		var messages []string
+		for _, ev := range events.Items {
+			if ev.Type == corev1.EventTypeWarning && ev.Reason == bootstrapv1.KThreesConfigDataSecretInvalidJinjaReason {
+				messages = append(messages, ev.Message)
+			}
+		}
+		g.Expect(messages).To(ContainElement(ContainSubstring("chart-values")))
+	}, eventually).Should(Succeed())
+	g.Expect(bootstrapSecret(ctx, config)).To(BeNil())
+
+	// The content is wrapped in a raw block: the Secret event renders the data, with the text as written.
+	values.Data["values.yaml"] = []byte("{% raw %}image: x\nreplicas: {{ .Values.x }}\n{% endraw %}")
+	g.Expect(env.Client.Update(ctx, values)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		s := bootstrapSecret(ctx, config)
+		g.Expect(s).ToNot(BeNil())
+		g.Expect(string(s.Data["value"])).To(ContainSubstring("{{ .Values.x }}"))
+		g.Expect(conditions.IsTrue(getConfig(ctx, g, config), bootstrapv1.KThreesConfigDataSecretAvailableCondition)).To(BeTrue())
+	}, eventually).Should(Succeed())
+}
+
 func TestKThreesConfigReconciler_ReleasesLockOfDeletedMachine(t *testing.T) {
 	g := NewWithT(t)
 	ctx := t.Context()
