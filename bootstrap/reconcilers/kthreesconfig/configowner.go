@@ -77,7 +77,7 @@ func ownerByReference(ctx context.Context, c client.Client, config *bootstrapv1.
 // the Machine takes it in the same reconcile (patches/0036).
 func claimingMachine(ctx context.Context, c client.Client, config *bootstrapv1.KThreesConfig) (*configOwner, error) {
 	machines := &clusterv1.MachineList{}
-	if err := c.List(ctx, machines, client.InNamespace(config.Namespace), client.MatchingFields{machineConfigRefIndex: config.Name}); err != nil {
+	if err := c.List(ctx, machines, client.InNamespace(config.Namespace), client.MatchingFields{MachineConfigRefIndex: config.Name}); err != nil {
 		return nil, fmt.Errorf("failed to list the Machines referencing KThreesConfig %s: %w", config.Name, err)
 	}
 	if len(machines.Items) != 1 || !machines.Items[0].DeletionTimestamp.IsZero() {
@@ -86,8 +86,8 @@ func claimingMachine(ctx context.Context, c client.Client, config *bootstrapv1.K
 	return &configOwner{machine: &machines.Items[0]}, nil
 }
 
-// machineConfigRefNames indexes a Machine by the name of the KThreesConfig its spec references.
-func machineConfigRefNames(obj client.Object) []string {
+// MachineConfigRefNames indexes a Machine by the name of the KThreesConfig its spec references.
+func MachineConfigRefNames(obj client.Object) []string {
 	m, ok := obj.(*clusterv1.Machine)
 	if !ok {
 		return nil

@@ -23,8 +23,9 @@ const (
 	// contentFromSecretIndex indexes KThreesConfigs by the Secrets their files read with contentFrom.
 	contentFromSecretIndex = "kthreesconfig.contentFrom.secret"
 
-	// machineConfigRefIndex indexes Machines by the KThreesConfig their spec.bootstrap.configRef names.
-	machineConfigRefIndex = "machine.spec.bootstrap.configRef.kthreesconfig"
+	// MachineConfigRefIndex indexes Machines by the KThreesConfig their spec.bootstrap.configRef names (see
+	// MachineConfigRefNames); the controller's cache must have it.
+	MachineConfigRefIndex = "machine.spec.bootstrap.configRef.kthreesconfig"
 
 	// formatDataKey is the bootstrap secret key that names the data format, as CAPI bootstrap providers write it.
 	formatDataKey = "format"

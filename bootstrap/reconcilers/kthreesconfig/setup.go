@@ -48,7 +48,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &bootstrapv1.KThreesConfig{}, contentFromSecretIndex, contentFromSecretNames); err != nil {
 		return fmt.Errorf("failed to index KThreesConfigs by contentFrom secret: %w", err)
 	}
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &clusterv1.Machine{}, machineConfigRefIndex, machineConfigRefNames); err != nil {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &clusterv1.Machine{}, MachineConfigRefIndex, MachineConfigRefNames); err != nil {
 		return fmt.Errorf("failed to index Machines by their KThreesConfig: %w", err)
 	}
 	scheme := mgr.GetScheme()

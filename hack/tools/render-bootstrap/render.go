@@ -81,7 +81,8 @@ func Render(ctx context.Context, in io.Reader, opts Options) (*Output, error) {
 		}
 	}
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(append(objs, config)...).
-		WithStatusSubresource(&bootstrapv1.KThreesConfig{}, &clusterv1.Cluster{}, &clusterv1.Machine{}, &clusterv1.MachinePool{}).Build()
+		WithStatusSubresource(&bootstrapv1.KThreesConfig{}, &clusterv1.Cluster{}, &clusterv1.Machine{}, &clusterv1.MachinePool{}).
+		WithIndex(&clusterv1.Machine{}, kthreesconfig.MachineConfigRefIndex, kthreesconfig.MachineConfigRefNames).Build()
 	r := &kthreesconfig.Reconciler{Client: c, APIReader: c, Recorder: record.NewFakeRecorder(32), InitLock: locking.NewControlPlaneInitMutex(c)}
 
 	key := client.ObjectKeyFromObject(config)
@@ -108,7 +109,7 @@ func waiting(ctx context.Context, c client.Client, key client.ObjectKey) error {
 			return &WaitingError{Reason: cond.Reason, Message: cond.Message}
 		}
 	}
-	return errors.New("the reconciler produced no bootstrap data and reported no reason; is the KThreesConfig owned by the Machine or MachinePool (metadata.ownerReferences)?")
+	return errors.New("the reconciler produced no bootstrap data and reported no reason; is the KThreesConfig owned by the Machine or MachinePool (metadata.ownerReferences), or named by a Machine's spec.bootstrap.configRef?")
 }
 
 func newScheme() (*runtime.Scheme, error) {
