@@ -101,6 +101,15 @@ func (b *dockerBackend) clusterTemplate(flavor string, vars map[string]string) (
 	return simplane.RenderTemplate(path, data, vars)
 }
 
+// releaseClusterTemplate renders the release's template as it is: the release's templates are for CAPD.
+func (b *dockerBackend) releaseClusterTemplate(flavor string, vars map[string]string) ([]byte, error) {
+	root, err := envtest.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	return simplane.ReleaseTemplate(root, flavor, vars)
+}
+
 func (b *dockerBackend) k3sVersions() (string, string) {
 	return b.config.MustGetVariable("KUBERNETES_VERSION"), b.config.MustGetVariable("KUBERNETES_VERSION_UPGRADE_TO")
 }

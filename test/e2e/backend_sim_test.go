@@ -26,6 +26,7 @@ import (
 	. "github.com/onsi/gomega"
 	"sigs.k8s.io/cluster-api/test/framework"
 
+	"github.com/k3s-io/cluster-api-k3s/internal/test/envtest"
 	"github.com/k3s-io/cluster-api-k3s/internal/test/mgmtplane"
 	"github.com/k3s-io/cluster-api-k3s/internal/test/simplane"
 )
@@ -50,6 +51,20 @@ func (b *simBackend) proxy() framework.ClusterProxy { return b.clusterProxy }
 
 func (b *simBackend) clusterTemplate(flavor string, vars map[string]string) ([]byte, error) {
 	return simplane.ClusterTemplate(flavor, vars)
+}
+
+// releaseClusterTemplate renders the release's template for Docker (CAPD) with the simulator's infrastructure kinds
+// in place of CAPD's.
+func (b *simBackend) releaseClusterTemplate(flavor string, vars map[string]string) ([]byte, error) {
+	root, err := envtest.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	released, err := simplane.ReleaseTemplate(root, flavor, vars)
+	if err != nil {
+		return nil, err
+	}
+	return simplane.ForSimulator(released)
 }
 
 func (b *simBackend) k3sVersions() (string, string) { return "v1.33.6+k3s1", "v1.34.5+k3s1" }

@@ -56,6 +56,9 @@ type backend interface {
 	proxy() framework.ClusterProxy
 	// clusterTemplate renders a cluster template flavor ("" for the default) with the variables.
 	clusterTemplate(flavor string, vars map[string]string) ([]byte, error)
+	// releaseClusterTemplate renders a cluster template of the release (templates/cluster-template-<flavor>.yaml,
+	// with the ClusterClass it uses) with the variables, for this backend's infrastructure.
+	releaseClusterTemplate(flavor string, vars map[string]string) ([]byte, error)
 	// k3sVersions are the K3s versions specs use: the installed one and one to upgrade to.
 	k3sVersions() (from, to string)
 	// restartProviders restarts this repository's two providers (as a rollout of their Deployments would) and

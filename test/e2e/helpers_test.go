@@ -50,7 +50,9 @@ var (
 
 // clusterSpec is one cluster a spec creates.
 type clusterSpec struct {
-	flavor            string
+	flavor string
+	// release takes the flavor from the release's templates (templates/) instead of the backend's.
+	release           bool
 	controlPlaneCount int
 	workerCount       int
 	version           string
@@ -73,7 +75,11 @@ func createCluster(ctx context.Context, spec clusterSpec) (*corev1.Namespace, *c
 	for k, v := range spec.extraVars {
 		vars[k] = v
 	}
-	yaml, err := e2eBackend.clusterTemplate(spec.flavor, vars)
+	render := e2eBackend.clusterTemplate
+	if spec.release {
+		render = e2eBackend.releaseClusterTemplate
+	}
+	yaml, err := render(spec.flavor, vars)
 	Expect(err).ToNot(HaveOccurred())
 
 	result := &clusterctl.ApplyCustomClusterTemplateAndWaitResult{}

@@ -166,7 +166,7 @@ overridesFolder: %[3]s
 		t.Fatalf("clusterctl cannot read its configuration: %v", err)
 	}
 
-	env := startAPIServer(ctx, t)
+	env := startAPIServer(ctx, t, nil)
 	c, err := client.New(env.Config, client.Options{Scheme: installScheme(t)})
 	if err != nil {
 		t.Fatal(err)
@@ -606,9 +606,9 @@ func installScheme(t *testing.T) *runtime.Scheme {
 	return scheme
 }
 
-// startAPIServer starts kube-apiserver and etcd on 127.0.0.1 with the cert-manager CRDs, and stops them at the end
-// of the test.
-func startAPIServer(ctx context.Context, t *testing.T) *crenvtest.Environment {
+// startAPIServer starts kube-apiserver (with the given extra flags) and etcd on 127.0.0.1 with the cert-manager CRDs,
+// and stops them at the end of the test.
+func startAPIServer(ctx context.Context, t *testing.T, flags map[string]string) *crenvtest.Environment {
 	t.Helper()
 	root, err := envtest.RepoRoot()
 	if err != nil {
@@ -624,6 +624,9 @@ func startAPIServer(ctx context.Context, t *testing.T) *crenvtest.Environment {
 	ports := freePorts(t, 2)
 	apiServer.Port = strconv.Itoa(ports[0])
 	apiServer.Configure().Set("advertise-address", "127.0.0.1")
+	for k, v := range flags {
+		apiServer.Configure().Set(k, v)
+	}
 	env.ControlPlane.Etcd = &crenvtest.Etcd{URL: &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))}}
 	if env.Config, err = env.Start(); err != nil {
 		_ = env.Stop()

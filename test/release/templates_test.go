@@ -28,6 +28,7 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
@@ -44,6 +45,7 @@ import (
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 	controlplanewebhooks "github.com/k3s-io/cluster-api-k3s/controlplane/webhooks"
 	"github.com/k3s-io/cluster-api-k3s/internal/test/simplane"
+	"github.com/k3s-io/cluster-api-k3s/internal/test/topologypatch"
 	k3ssimv1 "github.com/k3s-io/cluster-api-k3s/test/infrastructure/k3ssim/api/v1beta1"
 )
 
@@ -93,6 +95,7 @@ func TestClusterTemplates(t *testing.T) {
 				checkObject(ctx, t, scheme, o)
 			}
 			checkReferences(t, objs)
+			checkTopologies(ctx, t, scheme, objs)
 			if !slices.ContainsFunc(objs, func(o unstructured.Unstructured) bool { return o.GetKind() == "Cluster" }) {
 				t.Errorf("the template creates no Cluster")
 			}
@@ -246,8 +249,20 @@ func checkReferences(t *testing.T, objs []unstructured.Unstructured) {
 			"spec.infrastructure.templateRef", "spec.controlPlane.templateRef", "spec.controlPlane.machineInfrastructure.templateRef",
 		},
 	}
+	// References by name only, to objects of one kind.
+	localRefs := map[string]map[string]string{ // kind → path → referenced kind
+		"DockerClusterTemplate": {"spec.template.spec.loadBalancer.customHAProxyConfigTemplateRef": "ConfigMap"},
+	}
 	checked := 0
 	for _, o := range objs {
+		for path, kind := range localRefs[o.GetKind()] {
+			if ref, ok := nested(o.Object, strings.Split(path, ".")); ok {
+				checked++
+				if key := kind + "/" + fmt.Sprint(ref["name"]); !present[key] {
+					t.Errorf("%s %s: %s references %s, which the template does not create", o.GetKind(), o.GetName(), path, key)
+				}
+			}
+		}
 		paths := refs[o.GetKind()]
 		if o.GetKind() == "ClusterClass" {
 			workers, _, _ := unstructured.NestedSlice(o.Object, "spec", "workers", "machineDeployments")
@@ -270,6 +285,39 @@ func checkReferences(t *testing.T, objs []unstructured.Unstructured) {
 	}
 	if checked == 0 {
 		t.Errorf("no references between the template's objects found")
+	}
+}
+
+// checkTopologies checks the control plane of every Cluster with a topology as CAPI's topology controller would
+// create it: its ClusterClass's KThreesControlPlaneTemplate with the ClusterClass's patches applied for the Cluster
+// (topology variables defaulted from the ClusterClass) passes the webhooks without warnings, and every Secret key
+// its files read with contentFrom is created by the template.
+func checkTopologies(ctx context.Context, t *testing.T, scheme *runtime.Scheme, objs []unstructured.Unstructured) {
+	t.Helper()
+	controlPlanes, err := topologypatch.ControlPlanes(ctx, objs)
+	if err != nil {
+		t.Fatalf("the ClusterClass's patches do not apply: %v", err)
+	}
+	secrets, err := topologypatch.SecretData(objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cp := range controlPlanes {
+		checkObject(ctx, t, scheme, *cp.Template)
+		tmpl := &controlplanev1.KThreesControlPlaneTemplate{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(cp.Template.Object, tmpl); err != nil {
+			t.Fatal(err)
+		}
+		for i, f := range tmpl.Spec.Template.Spec.KThreesConfigSpec.Files {
+			if f.ContentFrom == nil {
+				continue
+			}
+			ref := f.ContentFrom.Secret
+			if _, ok := secrets[ref.Name][ref.Key]; !ok {
+				t.Errorf("Cluster %s: files[%d] (%s) reads key %q of Secret %s, which the template does not create",
+					cp.Cluster.Name, i, f.Path, ref.Key, ref.Name)
+			}
+		}
 	}
 }
 
@@ -298,7 +346,7 @@ func templateScheme(t *testing.T) *runtime.Scheme {
 	t.Helper()
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{
-		clusterv1.AddToScheme, bootstrapv1.AddToScheme, controlplanev1.AddToScheme, capdv1.AddToScheme, k3ssimv1.AddToScheme,
+		corev1.AddToScheme, clusterv1.AddToScheme, bootstrapv1.AddToScheme, controlplanev1.AddToScheme, capdv1.AddToScheme, k3ssimv1.AddToScheme,
 	} {
 		if err := add(scheme); err != nil {
 			t.Fatal(err)

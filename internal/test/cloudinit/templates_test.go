@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -37,6 +38,7 @@ import (
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 	controlplanewebhooks "github.com/k3s-io/cluster-api-k3s/controlplane/webhooks"
 	cloudinittest "github.com/k3s-io/cluster-api-k3s/internal/test/cloudinit"
+	"github.com/k3s-io/cluster-api-k3s/internal/test/topologypatch"
 	"github.com/k3s-io/cluster-api-k3s/pkg/bootstrapdata"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sconfig"
 )
@@ -62,7 +64,8 @@ type nodeCase struct {
 }
 
 // TestTemplates_RealCloudInit renders the bootstrap data of every KThreesConfig spec of templates/ — the control
-// plane's (as the init server and as a joining server) and the workers' — through k3sconfig.NodeData and
+// plane's (as the init server and as a joining server) and the workers', and the control plane of each cluster
+// template's topology (its ClusterClass patched for it, files read from its Secrets) — through k3sconfig.NodeData and
 // bootstrapdata.Render as the controller does, checks each document with the real cloud-init, and checks the
 // config.yaml it writes against NodeConfig.
 func TestTemplates_RealCloudInit(t *testing.T) {
@@ -79,6 +82,11 @@ func TestTemplates_RealCloudInit(t *testing.T) {
 		}
 		cases = append(cases, cs...)
 	}
+	cs, err := topologyNodes(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, cs...)
 	var docs []cloudinittest.Doc
 	inputs := map[string]k3sconfig.NodeInput{}
 	for _, c := range cases {
@@ -174,6 +182,56 @@ func templateNodes(path string) ([]nodeCase, error) {
 			cases = append(cases, nodeCase{name + "/agent", nodeInput(k3sconfig.RoleAgent, tmpl.Spec.Template.Spec, version)})
 		}
 	}
+}
+
+// topologyNodes returns the servers of every Cluster with a topology of the cluster templates among paths: the
+// ClusterClass's KThreesControlPlaneTemplate patched for the Cluster as CAPI's topology controller does, defaulted by
+// the webhook, with the content of contentFrom files read from the Secrets of the template.
+func topologyNodes(paths []string) ([]nodeCase, error) {
+	ctx := context.Background()
+	var cases []nodeCase
+	for _, p := range paths {
+		if !strings.HasPrefix(filepath.Base(p), "cluster-template") {
+			continue
+		}
+		objs, err := topologypatch.RenderTemplate(p, func(name string) (string, error) {
+			if v, ok := templateVariables[name]; ok {
+				return v, nil
+			}
+			return "", fmt.Errorf("variable %s not set", name)
+		})
+		if err != nil {
+			return nil, err
+		}
+		controlPlanes, err := topologypatch.ControlPlanes(ctx, objs)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		secrets, err := topologypatch.SecretData(objs)
+		if err != nil {
+			return nil, err
+		}
+		for _, cp := range controlPlanes {
+			tmpl := &controlplanev1.KThreesControlPlaneTemplate{}
+			if err := fromUnstructured(cp.Template, tmpl); err != nil {
+				return nil, err
+			}
+			if err := (&controlplanewebhooks.KThreesControlPlaneTemplate{}).Default(ctx, tmpl); err != nil {
+				return nil, err
+			}
+			spec := tmpl.Spec.Template.Spec.KThreesConfigSpec
+			files, err := topologypatch.Files(spec.Files, secrets)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+			name := fmt.Sprintf("%s/topology %s", filepath.Base(p), cp.Cluster.Name)
+			for _, c := range serverNodes(name, spec, cp.Cluster.Spec.Topology.Version) {
+				c.input.Files = files
+				cases = append(cases, c)
+			}
+		}
+	}
+	return cases, nil
 }
 
 // fromUnstructured converts u into obj, which must be of u's API version (the templates use the hub, v1beta3).

@@ -42,6 +42,7 @@ import (
 	controlplanewebhooks "github.com/k3s-io/cluster-api-k3s/controlplane/webhooks"
 	edgewarnings "github.com/k3s-io/cluster-api-k3s/internal/edgeagent"
 	"github.com/k3s-io/cluster-api-k3s/internal/test/edgeagent"
+	"github.com/k3s-io/cluster-api-k3s/internal/test/topologypatch"
 	"github.com/k3s-io/cluster-api-k3s/pkg/bootstrapdata"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sconfig"
 )
@@ -68,7 +69,8 @@ type templateNode struct {
 }
 
 // TestTemplates_EdgeAgent renders the bootstrap data of every node of templates/ (the control plane's as the init
-// and as a joining server, the workers') through k3sconfig.NodeData and bootstrapdata.Render as the controller
+// and as a joining server, the workers', and the servers of each cluster template's topology: its ClusterClass
+// patched for it, files read from its Secrets) through k3sconfig.NodeData and bootstrapdata.Render as the controller
 // does, and runs it as the edge agent does (expectRunsOnNode). The templates also get no edge-agent warning.
 func TestTemplates_EdgeAgent(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join(repoRoot, "templates", "*.yaml"))
@@ -83,6 +85,11 @@ func TestTemplates_EdgeAgent(t *testing.T) {
 		}
 		nodes = append(nodes, ns...)
 	}
+	ns, err := topologyNodes(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes = append(nodes, ns...)
 	if len(nodes) == 0 {
 		t.Fatal("the templates hold no KThreesConfig spec")
 	}
@@ -254,6 +261,57 @@ func templateNodes(path string) ([]templateNode, error) {
 				field.NewPath("spec", "template", "spec")})
 		}
 	}
+}
+
+// topologyNodes returns the servers of every Cluster with a topology of the cluster templates among paths: the
+// ClusterClass's KThreesControlPlaneTemplate patched for the Cluster as CAPI's topology controller does, defaulted by
+// the webhook, with the content of contentFrom files read from the Secrets of the template.
+func topologyNodes(paths []string) ([]templateNode, error) {
+	ctx := context.Background()
+	var nodes []templateNode
+	for _, p := range paths {
+		if !strings.HasPrefix(filepath.Base(p), "cluster-template") {
+			continue
+		}
+		objs, err := topologypatch.RenderTemplate(p, func(name string) (string, error) {
+			if v, ok := templateVariables[name]; ok {
+				return v, nil
+			}
+			return "", fmt.Errorf("variable %s not set", name)
+		})
+		if err != nil {
+			return nil, err
+		}
+		controlPlanes, err := topologypatch.ControlPlanes(ctx, objs)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		secrets, err := topologypatch.SecretData(objs)
+		if err != nil {
+			return nil, err
+		}
+		for _, cp := range controlPlanes {
+			tmpl := &controlplanev1.KThreesControlPlaneTemplate{}
+			if err := fromUnstructured(cp.Template, tmpl); err != nil {
+				return nil, err
+			}
+			if err := (&controlplanewebhooks.KThreesControlPlaneTemplate{}).Default(ctx, tmpl); err != nil {
+				return nil, err
+			}
+			spec := tmpl.Spec.Template.Spec.KThreesConfigSpec
+			files, err := topologypatch.Files(spec.Files, secrets)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+			name := fmt.Sprintf("%s/topology %s", filepath.Base(p), cp.Cluster.Name)
+			for _, n := range serverNodes(name, spec, cp.Cluster.Spec.Topology.Version,
+				field.NewPath("spec", "template", "spec", "kthreesConfigSpec")) {
+				n.input.Files = files
+				nodes = append(nodes, n)
+			}
+		}
+	}
+	return nodes, nil
 }
 
 // fromUnstructured converts u into obj, which must be of u's API version (the templates use the hub, v1beta3).
