@@ -17,11 +17,6 @@ limitations under the License.
 package edgeagent_test
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,20 +24,11 @@ import (
 
 	. "github.com/onsi/gomega"
 	"go.yaml.in/yaml/v3"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/validation/field"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
-	"sigs.k8s.io/cluster-api/cmd/clusterctl/client/yamlprocessor"
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
-	bootstrapwebhooks "github.com/k3s-io/cluster-api-k3s/bootstrap/webhooks"
-	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
-	controlplanewebhooks "github.com/k3s-io/cluster-api-k3s/controlplane/webhooks"
 	edgewarnings "github.com/k3s-io/cluster-api-k3s/internal/edgeagent"
 	"github.com/k3s-io/cluster-api-k3s/internal/test/edgeagent"
-	"github.com/k3s-io/cluster-api-k3s/internal/test/topologypatch"
+	"github.com/k3s-io/cluster-api-k3s/internal/test/templatenodes"
 	"github.com/k3s-io/cluster-api-k3s/pkg/bootstrapdata"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sconfig"
 )
@@ -50,54 +36,23 @@ import (
 // repoRoot is the repository root seen from this package's directory, where `go test` runs.
 const repoRoot = "../../.."
 
-// templateVariables are the clusterctl variables given to every template (as test/release does); the others keep
-// their defaults.
-var templateVariables = map[string]string{
-	"CLUSTER_NAME":                "k3s-test",
-	"NAMESPACE":                   "default",
-	"KUBERNETES_VERSION":          "v1.34.5+k3s1",
-	"CONTROL_PLANE_MACHINE_COUNT": "3",
-	"WORKER_MACHINE_COUNT":        "2",
-	"AIRGAPPED_NODE_IMAGE":        "registry.test/k3s-airgapped-node:v1.34.5-k3s1",
-}
-
-// templateNode is a node of a template: the input the KThreesConfig controller renders, and where its spec is.
-type templateNode struct {
-	name     string
-	input    k3sconfig.NodeInput
-	specPath *field.Path
-}
-
 // TestTemplates_EdgeAgent renders the bootstrap data of every node of templates/ (the control plane's as the init
 // and as a joining server, the workers', and the servers of each cluster template's topology: its ClusterClass
 // patched for it, files read from its Secrets) through k3sconfig.NodeData and bootstrapdata.Render as the controller
 // does, and runs it as the edge agent does (expectRunsOnNode). The templates also get no edge-agent warning.
 func TestTemplates_EdgeAgent(t *testing.T) {
-	paths, err := filepath.Glob(filepath.Join(repoRoot, "templates", "*.yaml"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no templates (%v)", err)
-	}
-	var nodes []templateNode
-	for _, p := range paths {
-		ns, err := templateNodes(p)
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		nodes = append(nodes, ns...)
-	}
-	ns, err := topologyNodes(paths)
+	nodes, err := templatenodes.All(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodes = append(nodes, ns...)
 	if len(nodes) == 0 {
 		t.Fatal("the templates hold no KThreesConfig spec")
 	}
 	for _, node := range nodes {
-		t.Run(node.name, func(t *testing.T) {
+		t.Run(node.Name, func(t *testing.T) {
 			g := NewWithT(t)
-			in := node.input
-			g.Expect(edgewarnings.Warnings(&in.Spec, node.specPath, nil)).To(BeEmpty())
+			in := node.Input
+			g.Expect(edgewarnings.Warnings(&in.Spec, node.SpecPath, nil)).To(BeEmpty())
 			g.Expect(in.Spec.Format).To(Or(BeEmpty(), Equal(bootstrapv1.CloudConfig)), "the edge agent reads cloud-config only")
 			data, err := k3sconfig.NodeData(in)
 			g.Expect(err).NotTo(HaveOccurred())
@@ -197,160 +152,4 @@ func or(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// templateNodes substitutes the variables of a template like `clusterctl generate cluster` and returns the nodes
-// of its KThreesControlPlane(Template) and KThreesConfigTemplate objects, their specs defaulted by the webhooks.
-func templateNodes(path string) ([]templateNode, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	out, err := yamlprocessor.NewSimpleProcessor().Process(raw, func(name string) (string, error) {
-		if v, ok := templateVariables[name]; ok {
-			return v, nil
-		}
-		return "", fmt.Errorf("variable %s not set", name)
-	})
-	if err != nil {
-		return nil, err
-	}
-	ctx := context.Background()
-	version := templateVariables["KUBERNETES_VERSION"]
-	var nodes []templateNode
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(out), 4096)
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nodes, nil
-			}
-			return nil, err
-		}
-		name := fmt.Sprintf("%s/%s %s", filepath.Base(path), u.GetKind(), u.GetName())
-		switch u.GetKind() {
-		case "KThreesControlPlane":
-			kcp := &controlplanev1.KThreesControlPlane{}
-			if err := fromUnstructured(u, kcp); err != nil {
-				return nil, err
-			}
-			if err := (&controlplanewebhooks.KThreesControlPlane{}).Default(ctx, kcp); err != nil {
-				return nil, err
-			}
-			nodes = append(nodes, serverNodes(name, kcp.Spec.KThreesConfigSpec, kcp.Spec.Version,
-				field.NewPath("spec", "kthreesConfigSpec"))...)
-		case "KThreesControlPlaneTemplate":
-			tmpl := &controlplanev1.KThreesControlPlaneTemplate{}
-			if err := fromUnstructured(u, tmpl); err != nil {
-				return nil, err
-			}
-			if err := (&controlplanewebhooks.KThreesControlPlaneTemplate{}).Default(ctx, tmpl); err != nil {
-				return nil, err
-			}
-			nodes = append(nodes, serverNodes(name, tmpl.Spec.Template.Spec.KThreesConfigSpec, version,
-				field.NewPath("spec", "template", "spec", "kthreesConfigSpec"))...)
-		case "KThreesConfigTemplate":
-			tmpl := &bootstrapv1.KThreesConfigTemplate{}
-			if err := fromUnstructured(u, tmpl); err != nil {
-				return nil, err
-			}
-			if err := (&bootstrapwebhooks.KThreesConfigTemplate{}).Default(ctx, tmpl); err != nil {
-				return nil, err
-			}
-			nodes = append(nodes, templateNode{name + "/agent", nodeInput(k3sconfig.RoleAgent, tmpl.Spec.Template.Spec, version),
-				field.NewPath("spec", "template", "spec")})
-		}
-	}
-}
-
-// topologyNodes returns the servers of every Cluster with a topology of the cluster templates among paths: the
-// ClusterClass's KThreesControlPlaneTemplate patched for the Cluster as CAPI's topology controller does, defaulted by
-// the webhook, with the content of contentFrom files read from the Secrets of the template.
-func topologyNodes(paths []string) ([]templateNode, error) {
-	ctx := context.Background()
-	var nodes []templateNode
-	for _, p := range paths {
-		if !strings.HasPrefix(filepath.Base(p), "cluster-template") {
-			continue
-		}
-		objs, err := topologypatch.RenderTemplate(p, func(name string) (string, error) {
-			if v, ok := templateVariables[name]; ok {
-				return v, nil
-			}
-			return "", fmt.Errorf("variable %s not set", name)
-		})
-		if err != nil {
-			return nil, err
-		}
-		controlPlanes, err := topologypatch.ControlPlanes(ctx, objs)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		secrets, err := topologypatch.SecretData(objs)
-		if err != nil {
-			return nil, err
-		}
-		for _, cp := range controlPlanes {
-			tmpl := &controlplanev1.KThreesControlPlaneTemplate{}
-			if err := fromUnstructured(cp.Template, tmpl); err != nil {
-				return nil, err
-			}
-			if err := (&controlplanewebhooks.KThreesControlPlaneTemplate{}).Default(ctx, tmpl); err != nil {
-				return nil, err
-			}
-			spec := tmpl.Spec.Template.Spec.KThreesConfigSpec
-			files, err := topologypatch.Files(spec.Files, secrets)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", p, err)
-			}
-			name := fmt.Sprintf("%s/topology %s", filepath.Base(p), cp.Cluster.Name)
-			for _, n := range serverNodes(name, spec, cp.Cluster.Spec.Topology.Version,
-				field.NewPath("spec", "template", "spec", "kthreesConfigSpec")) {
-				n.input.Files = files
-				nodes = append(nodes, n)
-			}
-		}
-	}
-	return nodes, nil
-}
-
-// fromUnstructured converts u into obj, which must be of u's API version (the templates use the hub, v1beta3).
-func fromUnstructured(u *unstructured.Unstructured, obj runtime.Object) error {
-	gv := u.GroupVersionKind().GroupVersion()
-	if gv != bootstrapv1.GroupVersion && gv != controlplanev1.GroupVersion {
-		return fmt.Errorf("%s %s: API version %s is not v1beta3", u.GetKind(), u.GetName(), u.GetAPIVersion())
-	}
-	return runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(u.Object, obj, true)
-}
-
-func serverNodes(name string, spec bootstrapv1.KThreesConfigSpec, version string, specPath *field.Path) []templateNode {
-	return []templateNode{
-		{name + "/init-server", nodeInput(k3sconfig.RoleInitServer, spec, version), specPath},
-		{name + "/join-server", nodeInput(k3sconfig.RoleJoinServer, spec, version), specPath},
-	}
-}
-
-// nodeInput is what the controller renders for a node of the spec, with a fake endpoint, token and CAs.
-func nodeInput(role k3sconfig.Role, spec bootstrapv1.KThreesConfigSpec, version string) k3sconfig.NodeInput {
-	in := k3sconfig.NodeInput{
-		Role:                 role,
-		Spec:                 spec,
-		Version:              version,
-		ControlPlaneEndpoint: clusterv1.APIEndpoint{Host: "172.18.0.3", Port: 6443},
-		Token:                "0123456789abcdef0123456789abcdef",
-	}
-	for _, f := range spec.Files {
-		in.Files = append(in.Files, bootstrapdata.File{Path: f.Path, Owner: f.Owner, Permissions: f.Permissions,
-			Encoding: string(f.Encoding), Content: f.Content})
-	}
-	if role == k3sconfig.RoleInitServer {
-		for _, ca := range []string{"server-ca", "client-ca", "etcd/server-ca"} {
-			in.CAFiles = append(in.CAFiles,
-				bootstrapdata.File{Path: "/var/lib/rancher/k3s/server/tls/" + ca + ".crt", Owner: "root:root", Permissions: "0640",
-					Content: "-----BEGIN CERTIFICATE-----\nFAKE\n-----END CERTIFICATE-----\n"},
-				bootstrapdata.File{Path: "/var/lib/rancher/k3s/server/tls/" + ca + ".key", Owner: "root:root", Permissions: "0600",
-					Content: "-----BEGIN EC PRIVATE KEY-----\nFAKE\n-----END EC PRIVATE KEY-----\n"})
-		}
-	}
-	return in
 }
