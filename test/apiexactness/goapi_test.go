@@ -23,6 +23,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/k3s-io/cluster-api-k3s/internal/test/envtest"
 )
 
 // referenceFile is the reference's name, the same in testdata/ and in the shared reference directory.
@@ -130,23 +132,14 @@ func hasPackage(items []item, pkg string) bool {
 	return false
 }
 
-// repoRoot walks up from the working directory to the directory holding go.mod.
+// repoRoot is the repository root (the directory holding go.mod).
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := envtest.RepoRoot()
 	if err != nil {
-		t.Fatalf("failed to get the working directory: %v", err)
+		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // sharedReferenceDir returns <repo>/../shared/reference when it holds the reference, else "".
