@@ -114,6 +114,7 @@ func validateKThreesControlPlane(kcp *controlplanev1.KThreesControlPlane) field.
 		specPath.Child("machineTemplate", "spec", "infrastructureRef"))...)
 	errs = append(errs, k3sconfig.ValidateKThreesConfigSpec(&spec.KThreesConfigSpec, specPath.Child("kthreesConfigSpec"))...)
 	errs = append(errs, validateRollout(&spec.Rollout, specPath.Child("rollout"))...)
+	errs = append(errs, validateCertificatesExpiryDaysAnnotation(kcp.Annotations, field.NewPath("metadata", "annotations"))...)
 	errs = append(errs, validateRemediation(&spec.Remediation, specPath.Child("remediation"))...)
 	errs = append(errs, validateMachineNaming(&spec.MachineNaming, specPath.Child("machineNaming"))...)
 	return errs

@@ -89,6 +89,8 @@ func validateKThreesControlPlaneTemplate(t *controlplanev1.KThreesControlPlaneTe
 	var errs field.ErrorList
 	errs = append(errs, k3sconfig.ValidateKThreesConfigSpec(&spec.KThreesConfigSpec, specPath.Child("kthreesConfigSpec"))...)
 	errs = append(errs, validateRollout(&spec.Rollout, specPath.Child("rollout"))...)
+	errs = append(errs, validateCertificatesExpiryDaysAnnotation(t.Spec.Template.ObjectMeta.Annotations,
+		field.NewPath("spec", "template", "metadata", "annotations"))...)
 	errs = append(errs, validateRemediation(&spec.Remediation, specPath.Child("remediation"))...)
 	errs = append(errs, validateMachineNaming(&spec.MachineNaming, specPath.Child("machineNaming"))...)
 	return errs

@@ -17,6 +17,8 @@ limitations under the License.
 package webhooks
 
 import (
+	"strconv"
+
 	"slices"
 
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -63,4 +65,18 @@ func validateRemediation(r *controlplanev1.KThreesControlPlaneRemediationSpec, f
 		}
 	}
 	return errs
+}
+
+// validateCertificatesExpiryDaysAnnotation checks the v1beta2 way to certificatesExpiryDays: a whole number of days,
+// at least 7 like the field.
+func validateCertificatesExpiryDaysAnnotation(annotations map[string]string, fldPath *field.Path) field.ErrorList {
+	value, ok := annotations[controlplanev1.CertificatesExpiryDaysAnnotation]
+	if !ok {
+		return nil
+	}
+	if days, err := strconv.ParseInt(value, 10, 32); err != nil || days < 7 {
+		return field.ErrorList{field.Invalid(fldPath.Key(controlplanev1.CertificatesExpiryDaysAnnotation), value,
+			"must be a whole number of days, at least 7 (as spec.rollout.before.certificatesExpiryDays)")}
+	}
+	return nil
 }

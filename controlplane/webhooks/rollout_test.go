@@ -115,3 +115,33 @@ func Test_validateRemediation(t *testing.T) {
 		})
 	}
 }
+
+func Test_validateCertificatesExpiryDaysAnnotation(t *testing.T) {
+	path := field.NewPath("metadata", "annotations")
+	for _, tc := range []struct {
+		name    string
+		value   *string
+		wantErr string
+	}{
+		{name: "absent"},
+		{name: "30 days", value: ptr.To("30")},
+		{name: "the field's minimum", value: ptr.To("7")},
+		{name: "below the minimum", value: ptr.To("6"), wantErr: `metadata.annotations[controlplane.cluster.x-k8s.io/certificates-expiry-days]: Invalid value: "6"`},
+		{name: "not a number", value: ptr.To("30d"), wantErr: "must be a whole number of days, at least 7"},
+		{name: "empty", value: ptr.To(""), wantErr: `Invalid value: ""`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			annotations := map[string]string{"other": "x"}
+			if tc.value != nil {
+				annotations[controlplanev1.CertificatesExpiryDaysAnnotation] = *tc.value
+			}
+			errs := validateCertificatesExpiryDaysAnnotation(annotations, path)
+			if tc.wantErr == "" {
+				g.Expect(errs).To(BeEmpty())
+				return
+			}
+			g.Expect(errs.ToAggregate().Error()).To(ContainSubstring(tc.wantErr))
+		})
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
@@ -46,6 +47,8 @@ type proxyClient struct {
 	leaderID uint64
 	nodeName string
 	podName  string
+	// serverCertNotAfter is when the member's serving certificate expires, as seen when connecting.
+	serverCertNotAfter time.Time
 }
 
 var _ Client = &proxyClient{}
@@ -105,7 +108,9 @@ func connect(ctx context.Context, cfg Config, t dialTarget, dial connDialer) (Cl
 		return nil, errors.Join(fmt.Errorf("failed to get etcd status within %s: %w", cfg.CallTimeout, err), cli.Close())
 	}
 	c := &capietcd.Client{EtcdClient: cli, Endpoint: t.podName, LeaderID: status.Leader, CallTimeout: cfg.CallTimeout}
-	return newProxyClient(c, status.Leader, t.nodeName, t.podName), nil
+	pc := newProxyClient(c, status.Leader, t.nodeName, t.podName)
+	pc.serverCertNotAfter = t.handshake.serverNotAfter()
+	return pc, nil
 }
 
 // newProxyClient wraps a connected CAPI etcd client.
@@ -118,6 +123,9 @@ func (c *proxyClient) NodeName() string { return c.nodeName }
 
 // LeaderID returns the ID of the leader when the client connected.
 func (c *proxyClient) LeaderID() uint64 { return c.leaderID }
+
+// ServerCertificateExpiry returns when the member's serving certificate expires.
+func (c *proxyClient) ServerCertificateExpiry() time.Time { return c.serverCertNotAfter }
 
 // Members lists the members, with IsLeader and Alarms filled in.
 func (c *proxyClient) Members(ctx context.Context) ([]*Member, error) {

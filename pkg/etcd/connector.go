@@ -51,6 +51,8 @@ type dialTarget struct {
 	nodeName   string
 	podName    string
 	tlsConfig  *tls.Config
+	// handshake records what the connection's TLS handshakes saw; it may be nil.
+	handshake *handshake
 }
 
 // dialFunc opens a Client to the etcd member behind an etcd-proxy pod.

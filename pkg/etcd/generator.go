@@ -69,10 +69,10 @@ func (g *generator) dial(ctx context.Context, nodeName, pod string) (Client, err
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to etcd on node %q: %w", nodeName, err)
 	}
-	tlsConfig, verifyErr := recordVerification(tlsConfig)
-	c, err := g.connector.dial(ctx, dialTarget{restConfig: g.restConfig, nodeName: nodeName, podName: pod, tlsConfig: tlsConfig})
+	tlsConfig, hs := recordVerification(tlsConfig)
+	c, err := g.connector.dial(ctx, dialTarget{restConfig: g.restConfig, nodeName: nodeName, podName: pod, tlsConfig: tlsConfig, handshake: hs})
 	if err != nil {
-		if vErr := verifyErr(); vErr != nil {
+		if vErr := hs.lastFailure(); vErr != nil {
 			err = errors.Join(err, vErr)
 		}
 		g.connector.Invalidate(g.cluster)

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -45,8 +46,9 @@ type fakeClient struct {
 
 var _ Client = &fakeClient{}
 
-func (c *fakeClient) NodeName() string { return c.nodeName }
-func (c *fakeClient) LeaderID() uint64 { return c.leaderID }
+func (c *fakeClient) NodeName() string                   { return c.nodeName }
+func (c *fakeClient) LeaderID() uint64                   { return c.leaderID }
+func (c *fakeClient) ServerCertificateExpiry() time.Time { return time.Time{} }
 func (c *fakeClient) Members(context.Context) ([]*Member, error) {
 	if c.membersErr != nil {
 		return nil, c.membersErr

@@ -19,6 +19,7 @@ package etcd
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"sync"
 	"testing"
@@ -127,7 +128,8 @@ func connectTCP(t *testing.T, l net.Listener, pod string, tlsConfig *tls.Config,
 		return d.DialContext(ctx, "tcp", l.Addr().String())
 	}
 	cfg := Config{DialTimeout: timeout, CallTimeout: timeout}.withDefaults()
-	c, err := connect(t.Context(), cfg, dialTarget{nodeName: "server-0", podName: pod, tlsConfig: tlsConfig}, dial)
+	tlsConfig, hs := recordVerification(tlsConfig)
+	c, err := connect(t.Context(), cfg, dialTarget{nodeName: "server-0", podName: pod, tlsConfig: tlsConfig, handshake: hs}, dial)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -140,7 +142,8 @@ func connectTCP(t *testing.T, l net.Listener, pod string, tlsConfig *tls.Config,
 func TestGRPCOverVerifiedTLS(t *testing.T) {
 	g := NewWithT(t)
 	clusterCA := newTestCA(t, "etcd-server-ca")
-	srv, l, serverNames := startFakeEtcd(t, clusterCA.k3sServingCert(t), clusterCA)
+	serving := clusterCA.k3sServingCert(t)
+	srv, l, serverNames := startFakeEtcd(t, serving, clusterCA)
 	conn, _ := newTestConnector(Config{})
 	tlsConfig, err := conn.tlsConfig(keyOf("c1"), mustParseCA(t, clusterCA))
 	g.Expect(err).NotTo(HaveOccurred())
@@ -150,6 +153,9 @@ func TestGRPCOverVerifiedTLS(t *testing.T) {
 	g.Expect(dialed).To(HaveEach("etcd-proxy-x2k9p"), "the port-forward dialer receives the pod name")
 	g.Expect(<-serverNames).To(Equal("etcd-proxy-x2k9p"), "SNI is the pod name")
 	g.Expect(c.LeaderID()).To(BeEquivalentTo(2))
+	leaf, err := x509.ParseCertificate(serving.Certificate[0])
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(c.ServerCertificateExpiry()).To(BeTemporally("==", leaf.NotAfter), "the member's serving certificate expiry is recorded")
 
 	members, err := c.Members(t.Context())
 	g.Expect(err).NotTo(HaveOccurred())
@@ -175,9 +181,9 @@ func TestGRPCRejectsServerOfAnotherCA(t *testing.T) {
 	tlsConfig, err := conn.tlsConfig(keyOf("c1"), mustParseCA(t, clusterCA))
 	g.Expect(err).NotTo(HaveOccurred())
 
-	tlsConfig, verifyErr := recordVerification(tlsConfig)
+	tlsConfig, hs := recordVerification(tlsConfig)
 	_, _, err = connectTCP(t, l, "etcd-proxy-x2k9p", tlsConfig, time.Second)
 	g.Expect(err).To(MatchError(ContainSubstring("failed to get etcd status within 1s")),
 		"no call succeeds against a server whose certificate is not from the cluster's etcd CA")
-	g.Expect(verifyErr()).To(MatchError(ContainSubstring(`server name "etcd-proxy-x2k9p") is not valid for the cluster's etcd CA`)))
+	g.Expect(hs.lastFailure()).To(MatchError(ContainSubstring(`server name "etcd-proxy-x2k9p") is not valid for the cluster's etcd CA`)))
 }

@@ -16,7 +16,10 @@ limitations under the License.
 
 package etcd
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 //go:generate go tool mockgen -source=interfaces.go -destination=mock/mock.go -package=mock -copyright_file=../../hack/boilerplate.go.txt
 
@@ -29,6 +32,11 @@ type Client interface {
 	// LeaderID returns the ID of the member that was the leader when the client connected, 0 if there was
 	// none.
 	LeaderID() uint64
+
+	// ServerCertificateExpiry returns when the serving certificate the member presented expires; zero if
+	// unknown. K3s issues it with the node's other leaf certificates and renews it with them when it restarts
+	// within its renewal window, so it tells when the node's certificates expire.
+	ServerCertificateExpiry() time.Time
 
 	// Members lists the members of the etcd cluster, with IsLeader and Alarms filled in (a member list and
 	// an alarm list call).

@@ -93,26 +93,52 @@ func verifyServerCertificate(roots *x509.CertPool, now func() time.Time) func(tl
 	}
 }
 
+// handshake records what the TLS handshakes of one connection saw: the last verification failure and the expiry
+// of the last server certificate accepted.
+type handshake struct {
+	mu       sync.Mutex
+	last     error
+	notAfter time.Time
+}
+
+// lastFailure is the last verification failure, nil if none failed.
+func (h *handshake) lastFailure() error {
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.last
+}
+
+// serverNotAfter is when the last accepted server certificate expires; zero if none was accepted.
+func (h *handshake) serverNotAfter() time.Time {
+	if h == nil {
+		return time.Time{}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.notAfter
+}
+
 // recordVerification returns a copy of cfg for one connection, whose VerifyConnection also records its last
-// failure, and a function returning that failure. gRPC retries failed handshakes until the call times out and
-// then only reports the timeout; the record lets the caller tell why.
-func recordVerification(cfg *tls.Config) (*tls.Config, func() error) {
-	var mu sync.Mutex
-	var last error
+// failure and the expiry of the server certificate it accepted. gRPC retries failed handshakes until the call
+// times out and then only reports the timeout; the record lets the caller tell why. The expiry is the member's
+// serving certificate, which K3s issues and renews with its other leaf certificates.
+func recordVerification(cfg *tls.Config) (*tls.Config, *handshake) {
+	h := &handshake{}
 	verify := cfg.VerifyConnection
 	clone := cfg.Clone()
 	clone.VerifyConnection = func(cs tls.ConnectionState) error {
 		err := verify(cs)
+		h.mu.Lock()
+		defer h.mu.Unlock()
 		if err != nil {
-			mu.Lock()
-			last = err
-			mu.Unlock()
+			h.last = err
+		} else if len(cs.PeerCertificates) > 0 {
+			h.notAfter = cs.PeerCertificates[0].NotAfter
 		}
 		return err
 	}
-	return clone, func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		return last
-	}
+	return clone, h
 }

@@ -52,8 +52,40 @@ func ImageTag(version string) string {
 	return strings.ReplaceAll(version, "+", "-")
 }
 
-// Pod is the upgrade Pod that installs version on the node with image (without tag).
+// Pod is the upgrade Pod that installs version on the node with image (without tag): the image's upgrade command
+// replaces the K3s binary on the host and kills K3s, which its service manager restarts with the new binary.
 func Pod(nodeName, version, image string) *corev1.Pod {
+	pod := hostPod(nodeName, version, image)
+	pod.Spec.Containers[0].Args = []string{"upgrade"}
+	return pod
+}
+
+// rotateCertificatesScript runs in the upgrade image (busybox tools) with the host's PID namespace and its / at
+// /host. It rotates the certificates with the node's own K3s binary and configuration (chroot), so that the data
+// dir and any other setting are the node's, and then kills K3s as the image's upgrade command does: the service
+// manager restarts it, and K3s issues the certificates the rotation removed as it starts.
+const rotateCertificatesScript = `set -eu
+pid=$(ps -eo pid,args | awk '$2 ~ /(^|\/)k3s$/ && ($3 == "server" || $3 == "agent") { print $1; exit }')
+if [ -z "$pid" ]; then echo "K3s is not running on this node" >&2; exit 1; fi
+bin=$(readlink "/proc/$pid/exe")
+bin=${bin% (deleted)}
+chroot /host "$bin" certificate rotate
+kill -TERM "$pid"
+`
+
+// RotateCertificatesPod is the Pod that renews the K3s certificates of the node, which runs version, with the
+// upgrade image of that version: K3s renews its certificates only when it starts within its renewal window (90
+// days before they expire); the rotation makes it renew them whenever it restarts.
+func RotateCertificatesPod(nodeName, version, image string) *corev1.Pod {
+	pod := hostPod(nodeName, version, image)
+	pod.Annotations[controlplanev1.UpgradePodActionAnnotation] = controlplanev1.UpgradePodActionRotateCertificates
+	pod.Spec.Containers[0].Command = []string{"/bin/sh", "-c", rotateCertificatesScript}
+	return pod
+}
+
+// hostPod is a privileged Pod pinned to the node with the host's PID namespace, network and / (at /host), running
+// image at the tag of version.
+func hostPod(nodeName, version, image string) *corev1.Pod {
 	hostRoot := corev1.HostPathDirectory
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
@@ -73,7 +105,6 @@ func Pod(nodeName, version, image string) *corev1.Pod {
 			Containers: []corev1.Container{{
 				Name:            "upgrade",
 				Image:           image + ":" + ImageTag(version),
-				Args:            []string{"upgrade"},
 				ImagePullPolicy: corev1.PullIfNotPresent,
 				SecurityContext: &corev1.SecurityContext{Privileged: ptr.To(true)},
 				VolumeMounts:    []corev1.VolumeMount{{Name: "host-root", MountPath: "/host"}},
@@ -86,12 +117,18 @@ func Pod(nodeName, version, image string) *corev1.Pod {
 	}
 }
 
-// NodeUpgraded reports whether the Node runs version and is Ready.
-func NodeUpgraded(node *corev1.Node, version string) bool {
-	return node != nil && node.Status.NodeInfo.KubeletVersion == version && nodeReady(node)
+// Action is what an upgrade Pod does: "" for a binary upgrade, or the value of its action annotation.
+func Action(pod *corev1.Pod) string {
+	return pod.Annotations[controlplanev1.UpgradePodActionAnnotation]
 }
 
-func nodeReady(node *corev1.Node) bool {
+// NodeUpgraded reports whether the Node runs version and is Ready.
+func NodeUpgraded(node *corev1.Node, version string) bool {
+	return node != nil && node.Status.NodeInfo.KubeletVersion == version && NodeReady(node)
+}
+
+// NodeReady reports whether the Node's Ready condition is True.
+func NodeReady(node *corev1.Node) bool {
 	for _, c := range node.Status.Conditions {
 		if c.Type == corev1.NodeReady {
 			return c.Status == corev1.ConditionTrue
@@ -137,7 +174,7 @@ func Uncordon(ctx context.Context, c client.Client, node *corev1.Node) error {
 func CanDrain(nodes []corev1.Node, nodeName string) bool {
 	for i := range nodes {
 		n := &nodes[i]
-		if n.Name != nodeName && !n.Spec.Unschedulable && nodeReady(n) {
+		if n.Name != nodeName && !n.Spec.Unschedulable && NodeReady(n) {
 			return true
 		}
 	}

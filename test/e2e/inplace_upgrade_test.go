@@ -133,6 +133,75 @@ var _ = Describe("In-place K3s upgrade", func() {
 	})
 })
 
+// Certificates renewal is a spec of its own: the simulator's certificatesExpiry knob plays the passing of time.
+var _ = Describe("In-place certificates renewal", func() {
+	created := deletedAfterEach()
+
+	It("renews a node's certificates before they expire, in place: same Machine, provider ID and InfraMachine", func(ctx SpecContext) {
+		if *backendName != "sim" {
+			Skip("needs the simulator's certificatesExpiry knob")
+		}
+		from, _ := e2eBackend.k3sVersions()
+		_, result := created.create(ctx, clusterSpec{controlPlaneCount: 1, workerCount: 0, version: from})
+		c := e2eBackend.proxy().GetClient()
+		before := controlPlaneMachines(ctx, c, result.Cluster)
+		Expect(before).To(HaveLen(1))
+		m := before[0]
+		GinkgoWriter.Printf("before: Machine %s uid %s providerID %s InfraMachine %s\n", m.Name, m.UID, m.Spec.ProviderID, m.Spec.InfrastructureRef.Name)
+
+		By("Reading the certificates expiry through the etcd member's TLS handshake")
+		oneYear := time.Now().Add(365 * 24 * time.Hour)
+		Eventually(func(g Gomega) {
+			g.Expect(c.Get(ctx, client.ObjectKeyFromObject(&m), &m)).To(Succeed())
+			g.Expect(m.Status.CertificatesExpiryDate.Time).To(BeTemporally("~", oneYear, time.Hour))
+		}, waitControlPlane...).Should(Succeed())
+
+		kcp := controlPlaneOf(ctx, c, result.Cluster)
+		kcp.Spec.Rollout.Strategy.Type = controlplanev1.InPlaceStrategyType
+		kcp.Spec.Rollout.Before.CertificatesExpiryDays = 30
+		Expect(c.Update(ctx, kcp)).To(Succeed())
+
+		By("Letting time pass: the node's certificates now expire in 20 days")
+		history := watchMachines(ctx, c, result.Cluster)
+		start := time.Now()
+		soon := time.Now().Add(20 * 24 * time.Hour).UTC().Truncate(time.Second)
+		setInfraMachineKnob(ctx, c, m, "certificatesExpiry", soon.Format(time.RFC3339))
+
+		By("Waiting for the renewal")
+		Eventually(func(g Gomega) {
+			g.Expect(c.Get(ctx, client.ObjectKeyFromObject(&m), &m)).To(Succeed())
+			// Issued after the knob changed, for a year: later than the first certificates by the cluster's age.
+			g.Expect(m.Status.CertificatesExpiryDate.Time).To(BeTemporally(">=", start.Add(365*24*time.Hour-time.Second)), "renewed for a year")
+			g.Expect(m.Annotations).ToNot(HaveKey(controlplanev1.InPlaceCertificatesRenewalAnnotation))
+			g.Expect(m.Annotations).ToNot(HaveKey(clusterv1.UpdateInProgressAnnotation))
+		}, waitControlPlane...).Should(Succeed())
+		samples := history.stop()
+		GinkgoWriter.Printf("in-place certificates renewal took %s; certificates now expire at %s\n",
+			time.Since(start).Round(time.Second), m.Status.CertificatesExpiryDate.UTC().Format(time.RFC3339))
+		events := &corev1.EventList{}
+		Expect(c.List(ctx, events, client.InNamespace(kcp.Namespace))).To(Succeed())
+		var reasons []string
+		for _, e := range events.Items {
+			if e.InvolvedObject.Name == kcp.Name {
+				reasons = append(reasons, e.Reason)
+			}
+		}
+		Expect(reasons).To(ContainElements("CertificatesExpiringSoon", "CertificatesRenewalStarted", "CertificatesRenewed"))
+
+		after := controlPlaneMachines(ctx, c, result.Cluster)
+		Expect(after).To(HaveLen(1))
+		GinkgoWriter.Printf("after: Machine %s uid %s providerID %s InfraMachine %s\n", after[0].Name, after[0].UID, after[0].Spec.ProviderID, after[0].Spec.InfrastructureRef.Name)
+		Expect(after[0].UID).To(Equal(m.UID))
+		Expect(after[0].Spec.ProviderID).To(Equal(m.Spec.ProviderID))
+		Expect(after[0].Spec.InfrastructureRef).To(Equal(m.Spec.InfrastructureRef))
+		Expect(after[0].Spec.Version).To(Equal(from))
+		Expect(samples.seen).To(Equal([]string{m.Name}), "Machines created during the renewal")
+		Expect(samples.deleting).To(BeEmpty(), "Machines deleted during the renewal")
+		expectNodeVersions(ctx, result.Cluster, from)
+		verifyClusterHealthy(ctx, result.Cluster)
+	})
+})
+
 // upgradeInPlace turns on in-place upgrades and changes the control plane's version.
 func upgradeInPlace(ctx context.Context, c client.Client, cluster *clusterv1.Cluster, version string) {
 	kcp := controlPlaneOf(ctx, c, cluster)
@@ -181,7 +250,7 @@ func expectNodeVersions(ctx context.Context, cluster *clusterv1.Cluster, version
 }
 
 // setInfraMachineKnob sets a simulator knob on the InfraMachine of a Machine.
-func setInfraMachineKnob(ctx context.Context, c client.Client, m clusterv1.Machine, knob string, value bool) {
+func setInfraMachineKnob(ctx context.Context, c client.Client, m clusterv1.Machine, knob string, value any) {
 	Eventually(func(g Gomega) {
 		infra := &unstructured.Unstructured{}
 		infra.SetGroupVersionKind(infraMachineGVK)

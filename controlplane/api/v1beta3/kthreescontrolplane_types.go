@@ -59,6 +59,12 @@ const (
 	// spec.template.metadata.annotations in a ClusterClass.
 	InPlaceUpgradeAnnotation = "controlplane.cluster.x-k8s.io/in-place-upgrade"
 
+	// CertificatesExpiryDaysAnnotation on a KThreesControlPlane (e.g. from a KThreesControlPlaneTemplate's
+	// spec.template.metadata.annotations) sets, as a decimal number of days (at least 7), what
+	// spec.rollout.before.certificatesExpiryDays sets when that is not set: the v1beta1 and v1beta2 APIs have no
+	// such field.
+	CertificatesExpiryDaysAnnotation = "controlplane.cluster.x-k8s.io/certificates-expiry-days"
+
 	// InPlaceUpgradeTargetAnnotation on a control-plane Machine records the K3s version it is being upgraded to in
 	// place; it is set before anything is done on the node and removed when the Machine reflects the new version.
 	InPlaceUpgradeTargetAnnotation = "controlplane.cluster.x-k8s.io/in-place-upgrade-target"
@@ -66,6 +72,11 @@ const (
 	// InPlaceUpgradeStartedAnnotation on a control-plane Machine records, in RFC 3339, when its in-place upgrade
 	// started; the node timeout counts from it.
 	InPlaceUpgradeStartedAnnotation = "controlplane.cluster.x-k8s.io/in-place-upgrade-started"
+
+	// InPlaceCertificatesRenewalAnnotation on a control-plane Machine makes its in-place upgrade a renewal of its
+	// node's K3s certificates at the same version; the value is the expiry being renewed (RFC 3339). The renewal is
+	// done once the node presents certificates that expire later.
+	InPlaceCertificatesRenewalAnnotation = "controlplane.cluster.x-k8s.io/in-place-certificates-renewal"
 
 	// InPlaceUpgradeCordonedAnnotation on a workload Node records that the control plane cordoned it for an
 	// in-place upgrade, so that it uncordons only Nodes it cordoned.
@@ -76,6 +87,14 @@ const (
 
 	// UpgradePodVersionAnnotation on the upgrade Pod is the K3s version it installs.
 	UpgradePodVersionAnnotation = "controlplane.cluster.x-k8s.io/k3s-upgrade-version"
+
+	// UpgradePodActionAnnotation on the upgrade Pod says what it does when it is not a binary upgrade:
+	// UpgradePodActionRotateCertificates.
+	UpgradePodActionAnnotation = "controlplane.cluster.x-k8s.io/k3s-upgrade-action"
+
+	// UpgradePodActionRotateCertificates rotates the node's K3s certificates (k3s certificate rotate with the
+	// node's own binary and configuration) and restarts K3s, which issues new ones as it starts.
+	UpgradePodActionRotateCertificates = "rotate-certificates"
 
 	// DefaultUpgradeImage is the image of the upgrade Pod, K3s's own upgrade image (the one system-upgrade-controller
 	// runs): it replaces the k3s binary of the running server and restarts K3s. Its tag is the version with '-' for '+'.

@@ -326,7 +326,11 @@ func setRollingOutCondition(cp *controlPlane) {
 	lines := []string{fmt.Sprintf("Rolling out %d not up-to-date %s", len(outdated), conditionsPlural(len(outdated), "replica", "replicas"))}
 	conditionReason := controlplanev1.KThreesControlPlaneRollingOutReason
 	if p := cp.inPlace; p != nil {
-		lines = append(lines, fmt.Sprintf("* Upgrading Machine %s in place to %s: %s", p.machine, p.target, p.step))
+		line := fmt.Sprintf("* Upgrading Machine %s in place to %s: %s", p.machine, p.target, p.step)
+		if p.renewal {
+			line = fmt.Sprintf("* Renewing the certificates of Machine %s in place: %s", p.machine, p.step)
+		}
+		lines = append(lines, line)
 		if p.stalled {
 			conditionReason = controlplanev1.KThreesControlPlaneInPlaceUpgradeStalledReason
 		}

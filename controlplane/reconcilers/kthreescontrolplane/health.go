@@ -50,6 +50,9 @@ type workloadHealth struct {
 	etcdMembers []*etcd.Member
 	// etcdHealthyNodes are the Nodes whose etcd member was found healthy in this reconcile.
 	etcdHealthyNodes sets.Set[string]
+	// certificatesExpiry is, by Node, when the serving certificate its etcd member presented in this reconcile
+	// expires: K3s issues and renews it with the node's other leaf certificates.
+	certificatesExpiry map[string]time.Time
 }
 
 const (
@@ -82,7 +85,7 @@ type healthResult struct {
 // cp.health. Problems reaching the workload cluster become conditions, never errors, so an unreachable cluster does
 // not cause a storm of failing reconciles; the ClusterCache source reconciles again when the connection changes.
 func (r *Reconciler) reconcileWorkloadHealth(ctx context.Context, cp *controlPlane) {
-	health := &workloadHealth{etcdHealthyNodes: sets.New[string]()}
+	health := &workloadHealth{etcdHealthyNodes: sets.New[string](), certificatesExpiry: map[string]time.Time{}}
 	cp.health = health
 
 	nodes, err := readControlPlaneNodes(ctx, cp)

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -76,6 +77,8 @@ type etcdView struct {
 	// connectErr is set when no connection to the member could be opened; listErr when it did not answer.
 	connectErr error
 	listErr    error
+	// certificatesExpiry is when the member's serving certificate expires; zero if not connected.
+	certificatesExpiry time.Time
 }
 
 // key identifies the member set and etcd cluster the view reports, to compare views.
@@ -135,6 +138,11 @@ func (r *Reconciler) inspectEtcd(ctx context.Context, cp *controlPlane, health *
 	if consensus != nil {
 		health.etcdMembers = consensus.members
 	}
+	for _, v := range views {
+		if !v.certificatesExpiry.IsZero() {
+			health.certificatesExpiry[v.nodeName] = v.certificatesExpiry
+		}
+	}
 	for i, m := range toInspect {
 		if i < len(views) {
 			results[m.Name] = judgeEtcdMember(views[i], consensus)
@@ -174,6 +182,7 @@ func readEtcdView(ctx context.Context, generator etcd.ClientGenerator, nodeName 
 			log.V(4).Info("Failed to close an etcd client", "node", nodeName, "reason", err.Error())
 		}
 	}()
+	view.certificatesExpiry = c.ServerCertificateExpiry()
 	view.members, view.listErr = c.Members(ctx)
 	if view.listErr != nil {
 		log.V(2).Info("Failed to list the etcd members", "node", nodeName, "reason", view.listErr.Error())

@@ -54,6 +54,8 @@ type inPlaceProgress struct {
 	step string
 	// stalled is set when the node did not come back within the timeout, or the upgrade Pod failed.
 	stalled bool
+	// renewal is set when the upgrade renews the node's certificates at the same version.
+	renewal bool
 }
 
 // inPlaceEnabled reports whether version changes are rolled out in place.
@@ -72,20 +74,39 @@ func (cp *controlPlane) machineUpgradingInPlace() *clusterv1.Machine {
 	return nil
 }
 
-// versionOnlyOutdated reports whether the Machine is out of date only because of its version.
-func versionOnlyOutdated(cp *controlPlane, m *clusterv1.Machine) bool {
-	if m.Spec.Version == cp.KCP.Spec.Version || !m.DeletionTimestamp.IsZero() {
-		return false
+// inPlaceChange is what brings a Machine up to date in place.
+type inPlaceChange int
+
+const (
+	// noInPlaceChange: the Machine is up to date, or needs more than a restart of K3s can bring.
+	noInPlaceChange inPlaceChange = iota
+	// inPlaceVersionUpgrade: only its version differs (its certificates may be due too: K3s renews certificates in
+	// its own renewal window as it restarts, and a renewal follows if they are still due).
+	inPlaceVersionUpgrade
+	// inPlaceCertificatesRenewal: only its certificates are due.
+	inPlaceCertificatesRenewal
+)
+
+// inPlaceChangeFor tells which in-place change brings the Machine up to date.
+func inPlaceChangeFor(cp *controlPlane, m *clusterv1.Machine) inPlaceChange {
+	if !m.DeletionTimestamp.IsZero() {
+		return noInPlaceChange
 	}
-	probe := m.DeepCopy()
-	probe.Spec.Version = cp.KCP.Spec.Version
-	return machineUpToDate(cp, probe).UpToDate
+	result := machineUpToDate(cp, m)
+	switch {
+	case !result.inPlaceOnly:
+		return noInPlaceChange
+	case result.versionOutdated:
+		return inPlaceVersionUpgrade
+	default:
+		return inPlaceCertificatesRenewal
+	}
 }
 
 // reconcileInPlaceUpgrade moves the in-place upgrade on by one step. handled is true when an in-place upgrade owns
 // this reconcile's Machine changes: one is under way, or one can start. Scaling and rollouts of other changes wait
-// for it; a Machine that differs in more than its version is replaced as with RollingUpdate once no Machine is left
-// to upgrade in place.
+// for it; a Machine that differs in more than its version and certificates is replaced as with RollingUpdate once
+// no Machine is left to upgrade in place.
 func (r *Reconciler) reconcileInPlaceUpgrade(ctx context.Context, cp *controlPlane) (res ctrl.Result, handled bool, err error) {
 	if m := cp.machineUpgradingInPlace(); m != nil {
 		res, err := r.continueInPlaceUpgrade(ctx, cp, m)
@@ -95,8 +116,12 @@ func (r *Reconciler) reconcileInPlaceUpgrade(ctx context.Context, cp *controlPla
 		return ctrl.Result{}, false, nil
 	}
 	for _, m := range cp.Machines.SortedByCreationTimestamp() {
-		if versionOnlyOutdated(cp, m) {
+		switch inPlaceChangeFor(cp, m) {
+		case inPlaceVersionUpgrade:
 			res, err := r.startInPlaceUpgrade(ctx, cp, m)
+			return res, true, err
+		case inPlaceCertificatesRenewal:
+			res, err := r.startInPlaceCertificatesRenewal(ctx, cp, m)
 			return res, true, err
 		}
 	}

@@ -234,3 +234,86 @@ func TestEnv_InPlaceUpgradeOneAtATime(t *testing.T) {
 		g.Expect(before).To(HaveKeyWithValue(m.Name, m.UID), "Machine %s kept", m.Name)
 	}
 }
+
+// The certificates expiry the etcd member presents is recorded on the KThreesConfig; once it is within
+// certificatesExpiryDays, the in-place strategy renews the certificates on the node: no cordon, no new Machine,
+// a restart of the controllers in the middle picks it up, and it ends when the member presents renewed ones.
+func TestEnv_InPlaceCertificatesRenewal(t *testing.T) {
+	g := NewWithT(t)
+	ctx := t.Context()
+	e := newEnvCluster(t, ctx, 1, func(kcp *controlplanev1.KThreesControlPlane) {
+		kcp.Spec.Rollout.Strategy.Type = controlplanev1.InPlaceStrategyType
+		kcp.Spec.Rollout.Strategy.InPlace.UpgradeImage = "registry.local/rancher/k3s-upgrade"
+		kcp.Spec.Rollout.Before.CertificatesExpiryDays = 30
+	})
+	expiry := time.Now().Add(200 * 24 * time.Hour).UTC().Truncate(time.Second)
+	e.etcd.SetCertificatesExpiry(e.key(), "", expiry)
+	ctrls := startControllers(t, e.sim)
+	e.expectConverged(t, ctx, 1, envVersion)
+	before := e.machines(g, ctx)[0]
+	nodeName := before.Status.NodeRef.Name
+	config := &bootstrapv1.KThreesConfig{}
+	configKey := client.ObjectKey{Namespace: before.Namespace, Name: before.Spec.Bootstrap.ConfigRef.Name}
+	g.Eventually(func(g Gomega) {
+		g.Expect(env.Client.Get(ctx, configKey, config)).To(Succeed())
+		g.Expect(config.Annotations).To(HaveKeyWithValue(clusterv1.MachineCertificatesExpiryDateAnnotation, expiry.Format(time.RFC3339)))
+	}, envEventually, envPoll).Should(Succeed(), "the expiry the etcd member presents is recorded where CAPI core reads it")
+	e.expectQuiet(t, ctx)
+
+	// 200 days are within 250: the certificates are due, and renewed in place.
+	samplingCtx, stopSampling := context.WithCancel(ctx)
+	maxMachines := e.watchMachineCount(samplingCtx)
+	kcp := e.getKCP(g, ctx)
+	kcp.Spec.Rollout.Before.CertificatesExpiryDays = 250
+	g.Expect(env.Client.Update(ctx, kcp)).To(Succeed())
+
+	pod := upgradePod(t, ctx, nodeName)
+	g.Expect(k3supgrade.Action(pod)).To(Equal(controlplanev1.UpgradePodActionRotateCertificates))
+	g.Expect(pod.Annotations).To(HaveKeyWithValue(controlplanev1.UpgradePodVersionAnnotation, envVersion))
+	g.Expect(pod.Spec.Containers[0].Image).To(Equal("registry.local/rancher/k3s-upgrade:" + k3supgrade.ImageTag(envVersion)))
+	m := &clusterv1.Machine{}
+	g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(before), m)).To(Succeed())
+	g.Expect(m.Annotations).To(HaveKey(clusterv1.UpdateInProgressAnnotation))
+	g.Expect(m.Annotations).To(HaveKeyWithValue(controlplanev1.InPlaceCertificatesRenewalAnnotation, expiry.Format(time.RFC3339)))
+	node := &corev1.Node{}
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Name: nodeName}, node)).To(Succeed())
+	g.Expect(node.Spec.Unschedulable).To(BeFalse(), "a restart of K3s keeps the pods: no cordon")
+	g.Eventually(func(g Gomega) {
+		rollingOut := conditions.Get(e.getKCP(g, ctx), controlplanev1.KThreesControlPlaneRollingOutCondition)
+		g.Expect(rollingOut).ToNot(BeNil())
+		g.Expect(rollingOut.Message).To(ContainSubstring("Renewing the certificates of Machine " + before.Name + " in place"))
+	}, envEventually, envPoll).Should(Succeed())
+
+	// A restart in the middle keeps the one Pod and waits for renewed certificates.
+	ctrls.stop()
+	startControllers(t, e.sim)
+	g.Consistently(func(g Gomega) {
+		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(before), m)).To(Succeed())
+		g.Expect(m.Annotations).To(HaveKey(controlplanev1.InPlaceCertificatesRenewalAnnotation))
+		running := &corev1.Pod{}
+		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(pod), running)).To(Succeed())
+		g.Expect(running.UID).To(Equal(pod.UID))
+	}, 2*time.Second, envPoll).Should(Succeed())
+
+	// The node rotated its certificates and K3s is back.
+	renewed := time.Now().Add(365 * 24 * time.Hour).UTC().Truncate(time.Second)
+	e.etcd.SetCertificatesExpiry(e.key(), nodeName, renewed)
+	pod.Status.Phase = corev1.PodSucceeded
+	g.Expect(env.Client.Status().Update(ctx, pod)).To(Succeed())
+
+	e.expectConverged(t, ctx, 1, envVersion)
+	g.Eventually(func(g Gomega) {
+		g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(before), m)).To(Succeed())
+		g.Expect(m.Annotations).ToNot(HaveKey(controlplanev1.InPlaceCertificatesRenewalAnnotation))
+		g.Expect(m.Annotations).ToNot(HaveKey(clusterv1.UpdateInProgressAnnotation))
+		g.Expect(env.Client.Get(ctx, configKey, config)).To(Succeed())
+		g.Expect(config.Annotations).To(HaveKeyWithValue(clusterv1.MachineCertificatesExpiryDateAnnotation, renewed.Format(time.RFC3339)))
+		err := env.Client.Get(ctx, client.ObjectKeyFromObject(pod), &corev1.Pod{})
+		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "rotation Pod removed")
+	}, envEventually, envPoll).Should(Succeed())
+	stopSampling()
+	g.Expect(maxMachines()).To(Equal(1), "no Machine was created")
+	g.Expect(m.UID).To(Equal(before.UID))
+	g.Expect(m.Spec.InfrastructureRef).To(Equal(before.Spec.InfrastructureRef))
+	e.expectQuiet(t, ctx)
+}

@@ -37,7 +37,8 @@ import (
 // uncordon, and only then record the version on the Machine and its KThreesConfig.
 func (r *Reconciler) continueInPlaceUpgrade(ctx context.Context, cp *controlPlane, m *clusterv1.Machine) (ctrl.Result, error) {
 	target := m.Annotations[controlplanev1.InPlaceUpgradeTargetAnnotation]
-	progress := &inPlaceProgress{machine: m.Name, target: target}
+	_, renewal := m.Annotations[controlplanev1.InPlaceCertificatesRenewalAnnotation]
+	progress := &inPlaceProgress{machine: m.Name, target: target, renewal: renewal}
 	cp.inPlace = progress
 	log := ctrl.LoggerFrom(ctx).WithValues("Machine", machineRef(m), "version", target)
 
@@ -57,6 +58,9 @@ func (r *Reconciler) continueInPlaceUpgrade(ctx context.Context, cp *controlPlan
 		return r.inPlaceWait(ctx, cp, m, progress, "the workload cluster cannot be reached")
 	}
 
+	if _, ok := m.Annotations[controlplanev1.InPlaceCertificatesRenewalAnnotation]; ok {
+		return r.continueInPlaceCertificatesRenewal(ctx, cp, m, wc, node, progress)
+	}
 	if k3supgrade.NodeUpgraded(node, target) {
 		if cp.EtcdInspected() && !cp.health.etcdHealthyNodes.Has(nodeName) {
 			progress.step = fmt.Sprintf("Node %s runs %s; waiting for its etcd member to be healthy", nodeName, target)
@@ -97,8 +101,8 @@ func (r *Reconciler) continueInPlaceUpgrade(ctx context.Context, cp *controlPlan
 	case err != nil:
 		return ctrl.Result{}, fmt.Errorf("failed to read the upgrade Pod of Node %s: %w", nodeName, err)
 	}
-	if pod.Annotations[controlplanev1.UpgradePodVersionAnnotation] != target {
-		// Left from an upgrade to another version; the next reconcile creates the right one.
+	if pod.Annotations[controlplanev1.UpgradePodVersionAnnotation] != target || k3supgrade.Action(pod) != "" {
+		// Left from an upgrade to another version or a renewal; the next reconcile creates the right one.
 		return ctrl.Result{RequeueAfter: time.Second}, deleteUpgradePod(ctx, wc, pod)
 	}
 	if pod.Status.Phase == corev1.PodFailed {
@@ -109,7 +113,7 @@ func (r *Reconciler) continueInPlaceUpgrade(ctx context.Context, cp *controlPlan
 		return ctrl.Result{RequeueAfter: inPlaceStalledPollInterval}, nil
 	}
 	progress.step = fmt.Sprintf("waiting for Node %s to be Ready with %s", nodeName, target)
-	return r.inPlaceWait(ctx, cp, m, progress, fmt.Sprintf("Node %s runs %s, Ready %t", nodeName, node.Status.NodeInfo.KubeletVersion, nodeIsReady(node)))
+	return r.inPlaceWait(ctx, cp, m, progress, fmt.Sprintf("Node %s runs %s, Ready %t", nodeName, node.Status.NodeInfo.KubeletVersion, k3supgrade.NodeReady(node)))
 }
 
 // finishInPlaceUpgrade uncordons the node, removes the upgrade Pod and records the new version on the Machine and
@@ -162,6 +166,9 @@ func (r *Reconciler) inPlaceWait(ctx context.Context, cp *controlPlane, m *clust
 	}
 	progress.stalled = true
 	msg := fmt.Sprintf("Machine %s did not finish its upgrade to %s within %s: %s", m.Name, progress.target, timeout, why)
+	if progress.renewal {
+		msg = fmt.Sprintf("Machine %s did not finish the renewal of its certificates within %s: %s", m.Name, timeout, why)
+	}
 	ctrl.LoggerFrom(ctx).Info("In-place upgrade stalled", "Machine", machineRef(m), "reason", why)
 	r.Recorder.Event(cp.KCP, corev1.EventTypeWarning, "InPlaceUpgradeStalled", msg)
 	progress.step = msg
@@ -205,13 +212,4 @@ func podFailure(pod *corev1.Pod) string {
 		return pod.Status.Reason + " " + pod.Status.Message
 	}
 	return "no reason given"
-}
-
-func nodeIsReady(node *corev1.Node) bool {
-	for _, c := range node.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }

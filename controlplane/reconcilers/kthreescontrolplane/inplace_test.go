@@ -69,17 +69,32 @@ func TestInPlaceEnabled(t *testing.T) {
 	g.Expect(inPlaceEnabled(kcp)).To(BeTrue())
 }
 
-func TestVersionOnlyOutdated(t *testing.T) {
+func TestInPlaceChangeFor(t *testing.T) {
 	g := NewWithT(t)
 	cp := inPlaceScope("v1.34.6+k3s1", "v1.34.5+k3s1", "v1.34.6+k3s1")
-	g.Expect(versionOnlyOutdated(cp, cp.Machines["m0"])).To(BeTrue())
-	g.Expect(versionOnlyOutdated(cp, cp.Machines["m1"])).To(BeFalse(), "up to date")
+	cp.reconcileTime = time.Now()
+	g.Expect(inPlaceChangeFor(cp, cp.Machines["m0"])).To(Equal(inPlaceVersionUpgrade))
+	g.Expect(inPlaceChangeFor(cp, cp.Machines["m1"])).To(Equal(noInPlaceChange), "up to date")
+
+	// Certificates due: renewed in place when that is all; the version goes first when both are due.
+	cp.KCP.Spec.Rollout.Before.CertificatesExpiryDays = 30
+	soon := cp.reconcileTime.Add(10 * 24 * time.Hour).UTC().Format(time.RFC3339)
+	for _, name := range []string{"m0", "m1"} {
+		cp.Machines[name].Annotations = map[string]string{clusterv1.MachineCertificatesExpiryDateAnnotation: soon}
+	}
+	g.Expect(inPlaceChangeFor(cp, cp.Machines["m1"])).To(Equal(inPlaceCertificatesRenewal))
+	g.Expect(inPlaceChangeFor(cp, cp.Machines["m0"])).To(Equal(inPlaceVersionUpgrade))
 
 	// A Machine that also needs something a restart cannot bring is replaced, not upgraded in place.
 	cp.KCP.Spec.Rollout.After = metav1.NewTime(time.Now().Add(-time.Minute))
-	cp.reconcileTime = time.Now()
 	cp.Machines["m0"].CreationTimestamp = metav1.NewTime(time.Now().Add(-time.Hour))
-	g.Expect(versionOnlyOutdated(cp, cp.Machines["m0"])).To(BeFalse())
+	g.Expect(inPlaceChangeFor(cp, cp.Machines["m0"])).To(Equal(noInPlaceChange))
+	cp.Machines["m1"].CreationTimestamp = metav1.NewTime(time.Now().Add(-time.Hour))
+	g.Expect(inPlaceChangeFor(cp, cp.Machines["m1"])).To(Equal(noInPlaceChange))
+
+	now := metav1.Now()
+	cp.Machines["m1"].DeletionTimestamp = &now
+	g.Expect(inPlaceChangeFor(cp, cp.Machines["m1"])).To(Equal(noInPlaceChange), "deleting")
 }
 
 func TestInPlacePreflight(t *testing.T) {
@@ -179,4 +194,46 @@ func TestInPlaceWaitStallsAfterTheTimeout(t *testing.T) {
 	rollingOut := conditions.Get(cp.KCP, controlplanev1.KThreesControlPlaneRollingOutCondition)
 	g.Expect(rollingOut.Reason).To(Equal(controlplanev1.KThreesControlPlaneInPlaceUpgradeStalledReason))
 	g.Expect(rollingOut.Message).To(ContainSubstring("Upgrading Machine m0 in place to v1.34.6+k3s1"))
+}
+
+// A Machine whose certificates are due is marked for an in-place renewal at its own version, unless
+// certificatesExpiryDays is not below K3s's certificate validity: renewed certificates would be due at once.
+func TestStartInPlaceCertificatesRenewal(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		days       int32
+		wantEvent  string
+		wantMarked bool
+	}{
+		{name: "due", days: 30, wantEvent: "CertificatesRenewalStarted", wantMarked: true},
+		{name: "window as long as the validity", days: 365, wantEvent: "CertificatesRenewalRefused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			now := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)
+			cp := inPlaceScope("v1.34.5+k3s1", "v1.34.5+k3s1")
+			cp.KCP.Spec.Rollout.Strategy.Type = controlplanev1.InPlaceStrategyType
+			cp.KCP.Spec.Rollout.Before.CertificatesExpiryDays = tc.days
+			cp.reconcileTime = now
+			m := cp.Machines["m0"]
+			m.Annotations = map[string]string{clusterv1.MachineCertificatesExpiryDateAnnotation: "2026-12-17T05:00:00Z"}
+			recorder := record.NewFakeRecorder(10)
+			r := &Reconciler{Client: fake.NewClientBuilder().WithScheme(machinesTestScheme()).WithObjects(m.DeepCopy()).Build(),
+				Recorder: recorder, now: func() time.Time { return now }}
+
+			_, handled, err := r.reconcileInPlaceUpgrade(t.Context(), cp)
+			g.Expect(err).ToNot(HaveOccurred())
+			g.Expect(handled).To(BeTrue())
+			g.Expect(<-recorder.Events).To(ContainSubstring(tc.wantEvent))
+			if !tc.wantMarked {
+				g.Expect(m.Annotations).ToNot(HaveKey(controlplanev1.InPlaceUpgradeTargetAnnotation))
+				g.Expect(strings.Join(cp.preflightMessages, "")).To(ContainSubstring("must be less than the 365 days"))
+				return
+			}
+			g.Expect(m.Annotations).To(HaveKeyWithValue(controlplanev1.InPlaceUpgradeTargetAnnotation, "v1.34.5+k3s1"))
+			g.Expect(m.Annotations).To(HaveKeyWithValue(controlplanev1.InPlaceCertificatesRenewalAnnotation, "2026-12-17T05:00:00Z"))
+			g.Expect(m.Annotations).To(HaveKey(clusterv1.UpdateInProgressAnnotation))
+			g.Expect(cp.inPlace.renewal).To(BeTrue())
+		})
+	}
 }

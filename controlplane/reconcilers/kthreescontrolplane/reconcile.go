@@ -68,6 +68,9 @@ func (r *Reconciler) reconcile(ctx context.Context, cp *controlPlane) (ctrl.Resu
 	if err := r.reconcileEtcdMembers(ctx, cp); err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := r.reconcileCertificatesExpiry(ctx, cp); err != nil {
+		return ctrl.Result{}, err
+	}
 
 	if stop, err := r.reconcileUnhealthyMachines(ctx, cp); err != nil || stop {
 		// A remediation acted or has to wait; scaling waits for it.

@@ -36,6 +36,12 @@ type upToDateResult struct {
 	UpToDate bool
 	// Reasons say, for people, why the Machine is not up to date, e.g. "Version v1.33.1+k3s1, v1.34.5+k3s1 required".
 	Reasons []string
+	// versionOutdated and certificatesDue are set when the version, or the certificates' expiry, is among the
+	// reasons; inPlaceOnly when no other reason is, so that an in-place upgrade or renewal can bring the Machine up
+	// to date.
+	versionOutdated bool
+	certificatesDue bool
+	inPlaceOnly     bool
 }
 
 // machineUpToDate decides whether m needs a rollout. The checks are upstream's (version string, KThreesConfig
@@ -44,19 +50,17 @@ type upToDateResult struct {
 // What is propagated in place (metadata, deletion timeouts, readiness gates) never triggers a rollout.
 func machineUpToDate(cp *controlPlane, m *clusterv1.Machine) upToDateResult {
 	kcp := cp.KCP
+	var result upToDateResult
 	var reasons []string
 
 	if after := kcp.Spec.Rollout.After; !after.IsZero() && !after.After(cp.reconcileTime) && m.CreationTimestamp.Before(&after) {
 		reasons = append(reasons, fmt.Sprintf("Machine was created before spec.rollout.after %s", after.UTC().Format(time.RFC3339)))
 	}
 
-	if days := kcp.Spec.Rollout.Before.CertificatesExpiryDays; days > 0 {
-		if value, ok := m.Annotations[clusterv1.MachineCertificatesExpiryDateAnnotation]; ok {
-			// An unparsable date is ignored: it cannot tell whether the certificates expire.
-			if expiry, err := time.Parse(time.RFC3339, value); err == nil && expiry.Before(cp.reconcileTime.Add(time.Duration(days)*24*time.Hour)) {
-				reasons = append(reasons, fmt.Sprintf("Certificates expire at %s, less than %d days from now", expiry.UTC().Format(time.RFC3339), days))
-			}
-		}
+	if expiry, due := certificatesRenewalDue(cp, m); due {
+		result.certificatesDue = true
+		reasons = append(reasons, fmt.Sprintf("Certificates expire at %s, less than %d days from now",
+			expiry.UTC().Format(time.RFC3339), certificatesExpiryDays(kcp)))
 	}
 
 	if m.Spec.Version != kcp.Spec.Version {
@@ -64,6 +68,7 @@ func machineUpToDate(cp *controlPlane, m *clusterv1.Machine) upToDateResult {
 		if current == "" {
 			current = "not set"
 		}
+		result.versionOutdated = true
 		reasons = append(reasons, fmt.Sprintf("Version %s, %s required", current, kcp.Spec.Version))
 	}
 
@@ -79,7 +84,16 @@ func machineUpToDate(cp *controlPlane, m *clusterv1.Machine) upToDateResult {
 		}
 	}
 
-	return upToDateResult{UpToDate: len(reasons) == 0, Reasons: reasons}
+	result.UpToDate, result.Reasons = len(reasons) == 0, reasons
+	inPlaceReasons := 0
+	if result.versionOutdated {
+		inPlaceReasons++
+	}
+	if result.certificatesDue {
+		inPlaceReasons++
+	}
+	result.inPlaceOnly = !result.UpToDate && len(reasons) == inPlaceReasons
+	return result
 }
 
 // kthreesConfigSpecDiff lists the top-level fields in which a Machine's KThreesConfig spec differs from the

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/cluster-api/util/certs"
@@ -43,6 +44,8 @@ type etcdCluster struct {
 	leaderID uint64
 	// unreachable nodes cannot be connected to.
 	unreachable map[string]bool
+	// certificatesExpiry is when the serving certificate of a node's member expires; zero when not set.
+	certificatesExpiry map[string]time.Time
 }
 
 // NewEtcd returns an empty fake.
@@ -54,7 +57,7 @@ func (e *Etcd) cluster(key client.ObjectKey) *etcdCluster {
 	c, ok := e.clusters[key]
 	if !ok {
 		e.nextID++
-		c = &etcdCluster{id: e.nextID, unreachable: map[string]bool{}}
+		c = &etcdCluster{id: e.nextID, unreachable: map[string]bool{}, certificatesExpiry: map[string]time.Time{}}
 		e.clusters[key] = c
 	}
 	return c
@@ -137,6 +140,14 @@ func (e *Etcd) SetUnreachable(cluster client.ObjectKey, nodeName string, unreach
 	e.cluster(cluster).unreachable[nodeName] = unreachable
 }
 
+// SetCertificatesExpiry sets when the serving certificate of a node's member expires, as its clients see it; the
+// node name "" sets it for the members of nodes without one of their own.
+func (e *Etcd) SetCertificatesExpiry(cluster client.ObjectKey, nodeName string, expiry time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.cluster(cluster).certificatesExpiry[nodeName] = expiry
+}
+
 // ForCluster implements the EtcdConnector interface.
 func (e *Etcd) ForCluster(cluster client.ObjectKey, _ *rest.Config, _ client.Reader, _ certs.KeyPair) (etcd.ClientGenerator, error) {
 	return &generator{etcd: e, cluster: cluster}, nil
@@ -162,7 +173,11 @@ func (g *generator) ForNode(_ context.Context, nodeName string) (etcd.Client, er
 	}
 	for _, m := range c.members {
 		if m.NodeName == nodeName {
-			return &memberClient{generator: g, nodeName: nodeName, leaderID: c.leaderID}, nil
+			expiry, ok := c.certificatesExpiry[nodeName]
+			if !ok {
+				expiry = c.certificatesExpiry[""]
+			}
+			return &memberClient{generator: g, nodeName: nodeName, leaderID: c.leaderID, certificatesExpiry: expiry}, nil
 		}
 	}
 	return nil, fmt.Errorf("no etcd-proxy pod on node %s", nodeName)
@@ -189,13 +204,15 @@ func (g *generator) ForLeader(ctx context.Context, nodeNames []string) (etcd.Cli
 }
 
 type memberClient struct {
-	generator *generator
-	nodeName  string
-	leaderID  uint64
+	generator          *generator
+	nodeName           string
+	leaderID           uint64
+	certificatesExpiry time.Time
 }
 
-func (c *memberClient) NodeName() string { return c.nodeName }
-func (c *memberClient) LeaderID() uint64 { return c.leaderID }
+func (c *memberClient) NodeName() string                   { return c.nodeName }
+func (c *memberClient) LeaderID() uint64                   { return c.leaderID }
+func (c *memberClient) ServerCertificateExpiry() time.Time { return c.certificatesExpiry }
 
 func (c *memberClient) Members(context.Context) ([]*etcd.Member, error) {
 	e := c.generator.etcd

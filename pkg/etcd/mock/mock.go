@@ -29,6 +29,7 @@ package mock
 import (
 	context "context"
 	reflect "reflect"
+	time "time"
 
 	etcd "github.com/k3s-io/cluster-api-k3s/pkg/etcd"
 	gomock "go.uber.org/mock/gomock"
@@ -156,6 +157,20 @@ func (m *MockClient) RemoveMember(ctx context.Context, id uint64) error {
 func (mr *MockClientMockRecorder) RemoveMember(ctx, id any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RemoveMember", reflect.TypeOf((*MockClient)(nil).RemoveMember), ctx, id)
+}
+
+// ServerCertificateExpiry mocks base method.
+func (m *MockClient) ServerCertificateExpiry() time.Time {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ServerCertificateExpiry")
+	ret0, _ := ret[0].(time.Time)
+	return ret0
+}
+
+// ServerCertificateExpiry indicates an expected call of ServerCertificateExpiry.
+func (mr *MockClientMockRecorder) ServerCertificateExpiry() *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ServerCertificateExpiry", reflect.TypeOf((*MockClient)(nil).ServerCertificateExpiry))
 }
 
 // MockClientGenerator is a mock of ClientGenerator interface.

@@ -43,6 +43,9 @@ const (
 // certificatesValidity is how long K3s's generated certificates are valid.
 const certificatesValidity = 365 * 24 * time.Hour
 
+// k3sCertificateRenewalWindow is how long before their expiry K3s renews its certificates when it starts.
+const k3sCertificateRenewalWindow = 90 * 24 * time.Hour
+
 // masterLabelUntil is the first K3s minor version that no longer labels servers node-role.kubernetes.io/master.
 var masterLabelUntil = k3sversion.Version{Major: 1, Minor: 34}
 
@@ -181,13 +184,28 @@ func (st *machineState) health() nodeHealth {
 	}
 }
 
+// certificatesExpiry is when the node's K3s certificates expire: a year after K3s last issued them, or what
+// spec.certificatesExpiry says of the ones it issued first.
+func (st *machineState) certificatesExpiry() time.Time {
+	switch {
+	case !st.certificatesRenewed.IsZero():
+		return st.certificatesRenewed.Add(certificatesValidity)
+	case st.knobs.CertificatesExpiry != nil:
+		return st.knobs.CertificatesExpiry.Time
+	default:
+		return st.started.Add(certificatesValidity)
+	}
+}
+
+// renewsCertificatesOnStart tells whether K3s, starting now, issues new certificates: when it was told to rotate
+// them, or when they expire within its renewal window.
+func (st *machineState) renewsCertificatesOnStart(rotated bool) bool {
+	return rotated || time.Until(st.certificatesExpiry()) <= k3sCertificateRenewalWindow
+}
+
 // setCertificatesExpiry publishes when the node's certificates expire; it returns whether anything changed.
 func setCertificatesExpiry(n *corev1.Node, st *machineState) bool {
-	expiry := st.started.Add(certificatesValidity)
-	if st.knobs.CertificatesExpiry != nil {
-		expiry = st.knobs.CertificatesExpiry.Time
-	}
-	v := expiry.UTC().Format(time.RFC3339)
+	v := st.certificatesExpiry().UTC().Format(time.RFC3339)
 	if n.Annotations[annotationCertificatesExpiry] == v {
 		return false
 	}

@@ -132,6 +132,8 @@ type machineState struct {
 	version string
 	// started is when K3s first started; its certificates are valid for a year from then.
 	started time.Time
+	// certificatesRenewed is when K3s last issued new certificates as it restarted; zero if it never did.
+	certificatesRenewed time.Time
 	// knobs and unreachable are the K3sSimMachine's, as last reconciled; upgrades read them.
 	knobs       infrav1.K3sSimMachineSpec
 	unreachable bool

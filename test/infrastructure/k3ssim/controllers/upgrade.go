@@ -41,6 +41,9 @@ import (
 const (
 	labelUpgradePod          = "controlplane.cluster.x-k8s.io/k3s-upgrade"
 	annotationUpgradeVersion = "controlplane.cluster.x-k8s.io/k3s-upgrade-version"
+	// annotationUpgradeAction says what a Pod does that is not a binary upgrade: actionRotateCertificates.
+	annotationUpgradeAction  = "controlplane.cluster.x-k8s.io/k3s-upgrade-action"
+	actionRotateCertificates = "rotate-certificates"
 	upgradeContainer         = "upgrade"
 	// upgradeHostMount is where the image expects the host's / to replace the binary.
 	upgradeHostMount = "/host"
@@ -67,6 +70,8 @@ const (
 type upgradeRun struct {
 	pod     client.ObjectKey
 	version string
+	// rotate is set for a certificates rotation: the binary stays, K3s issues new certificates as it restarts.
+	rotate bool
 	// started is when the Pod started; the binary is replaced once the upgrade delay has passed.
 	started time.Time
 	// restarted is when the binary was replaced and K3s killed; zero before.
@@ -83,7 +88,9 @@ func upgradeDelay(knobs infrav1.K3sSimMachineSpec) time.Duration {
 
 // upgradeLocked plays the node side of an upgrade Pod: the kubelet starts it; after the upgrade delay the image
 // replaces the K3s binary and kills K3s, which systemd restarts with the new version (the Node NotReady for a
-// moment, then Ready with the new kubelet version); then the Pod has succeeded. Certificates are not renewed.
+// moment, then Ready with the new kubelet version); then the Pod has succeeded. A rotation Pod keeps the binary and
+// removes the certificates before it kills K3s. K3s issues new certificates as it starts after a rotation, or when
+// they expire within its renewal window.
 func (s *Simulator) upgradeLocked(ctx context.Context, cluster string, key client.ObjectKey) error {
 	c := s.workload(cluster)
 	pod := &corev1.Pod{}
@@ -107,7 +114,7 @@ func (s *Simulator) upgradeLocked(ctx context.Context, cluster string, key clien
 		}
 		return endUpgradePod(ctx, c, pod, corev1.PodFailed, upgradeNodeNotFoundReason, msg, nil)
 	}
-	if msg := checkUpgradePod(pod); msg != "" {
+	if msg := checkUpgradePod(pod, st.version); msg != "" {
 		return endUpgradePod(ctx, c, pod, corev1.PodFailed, upgradeInvalidPodReason, "k3ssim does not run this upgrade Pod: "+msg, nil)
 	}
 	if st.upgrade != nil || st.unreachable {
@@ -115,7 +122,10 @@ func (s *Simulator) upgradeLocked(ctx context.Context, cluster string, key clien
 		s.queue.AddAfter(workItem{resourceGroup: cluster, pod: key}, upgradeRetry)
 		return nil
 	}
-	run := &upgradeRun{pod: key, version: pod.Annotations[annotationUpgradeVersion], started: time.Now()}
+	run := &upgradeRun{
+		pod: key, version: pod.Annotations[annotationUpgradeVersion], started: time.Now(),
+		rotate: pod.Annotations[annotationUpgradeAction] == actionRotateCertificates,
+	}
 	orig := pod.DeepCopy()
 	started := metav1.NewTime(run.started)
 	pod.Status.Phase = corev1.PodRunning
@@ -130,7 +140,7 @@ func (s *Simulator) upgradeLocked(ctx context.Context, cluster string, key clien
 		return fmt.Errorf("failed to start upgrade Pod %s: %w", key, err)
 	}
 	st.upgrade = run
-	s.log.Info("Upgrade Pod started", "cluster", cluster, "node", st.nodeName, "pod", key, "version", run.version)
+	s.log.Info("Upgrade Pod started", "cluster", cluster, "node", st.nodeName, "pod", key, "version", run.version, "rotate", run.rotate)
 	s.queue.AddAfter(workItem{resourceGroup: cluster, pod: key}, upgradeDelay(st.knobs))
 	return nil
 }
@@ -161,7 +171,8 @@ func (s *Simulator) continueUpgradeLocked(ctx context.Context, st *machineState,
 			}
 			return err
 		}
-		// The image replaced the binary and killed K3s; the Node keeps its kubelet version until K3s is back.
+		// The image replaced the binary (or rotated the certificates) and killed K3s; the Node keeps its kubelet
+		// version until K3s is back.
 		st.version = run.version
 		run.restarted = time.Now()
 		if err := s.patchNodeLocked(ctx, st, func(n *corev1.Node) {
@@ -184,10 +195,19 @@ func (s *Simulator) continueUpgradeLocked(ctx context.Context, st *machineState,
 	}
 	// K3s is back (the health below no longer sees the run); the Pod's container exited 0 before.
 	st.upgrade = nil
+	renewedBefore := st.certificatesRenewed
+	if st.renewsCertificatesOnStart(run.rotate) {
+		st.certificatesRenewed = time.Now()
+		if err := s.serveEtcdMemberLocked(st); err != nil {
+			st.upgrade, st.certificatesRenewed = run, renewedBefore
+			return err
+		}
+	}
 	err := s.patchNodeLocked(ctx, st, func(n *corev1.Node) {
 		n.Status.NodeInfo.KubeletVersion, n.Status.NodeInfo.KubeProxyVersion = st.version, st.version
 		n.Annotations[annotationK3sVersion] = st.version
 		setNodeHealth(n, st.health())
+		setCertificatesExpiry(n, st)
 	})
 	if err == nil && pod != nil && !podEnded(pod) {
 		err = endUpgradePod(ctx, c, pod, corev1.PodSucceeded, "", "", ptr.To[int32](0))
@@ -196,8 +216,18 @@ func (s *Simulator) continueUpgradeLocked(ctx context.Context, st *machineState,
 		st.upgrade = run
 		return err
 	}
-	s.log.Info("K3s is back after its upgrade", "cluster", st.cluster, "node", st.nodeName, "version", st.version)
+	s.log.Info("K3s is back after its upgrade", "cluster", st.cluster, "node", st.nodeName, "version", st.version,
+		"certificatesExpiry", st.certificatesExpiry())
 	return nil
+}
+
+// serveEtcdMemberLocked makes the node's etcd member, if it serves, present a certificate expiring with the node's.
+func (s *Simulator) serveEtcdMemberLocked(st *machineState) error {
+	cs, ok := s.clusters[st.cluster]
+	if !ok || st.etcdPod == "" || !s.mux.HasEtcdMember(cs.name, st.etcdPod) {
+		return nil
+	}
+	return s.mux.AddEtcdMember(cs.name, st.etcdPod, cs.etcdCA, cs.etcdCAKey, st.certificatesExpiry())
 }
 
 // runningUpgradeLocked returns the machine running the upgrade Pod, nil if none does.
@@ -275,8 +305,8 @@ func endUpgradePod(ctx context.Context, c inmemoryruntime.Client, pod *corev1.Po
 }
 
 // checkUpgradePod tells why the rancher/k3s-upgrade image would not install the annotated version on the host
-// from this Pod, "" if it would.
-func checkUpgradePod(pod *corev1.Pod) string {
+// from this Pod, or not rotate the certificates of nodeVersion, "" if it would.
+func checkUpgradePod(pod *corev1.Pod, nodeVersion string) string {
 	version := pod.Annotations[annotationUpgradeVersion]
 	if version == "" {
 		return fmt.Sprintf("it has no %s annotation: the target version is unknown", annotationUpgradeVersion)
@@ -296,6 +326,18 @@ func checkUpgradePod(pod *corev1.Pod) string {
 	}
 	if !mountsHostRoot(pod, ctr) {
 		return fmt.Sprintf("container %q does not mount the host's / (hostPath) at %s: the image could not replace the K3s binary", upgradeContainer, upgradeHostMount)
+	}
+	switch action := pod.Annotations[annotationUpgradeAction]; action {
+	case "":
+	case actionRotateCertificates:
+		if version != nodeVersion {
+			return fmt.Sprintf("it rotates certificates at version %s, but the node runs %s", version, nodeVersion)
+		}
+		if script := strings.Join(ctr.Command, " "); !strings.Contains(script, "certificate rotate") || !strings.Contains(script, "chroot "+upgradeHostMount) {
+			return fmt.Sprintf("container %q does not run k3s certificate rotate with the host's binary (chroot %s)", upgradeContainer, upgradeHostMount)
+		}
+	default:
+		return fmt.Sprintf("unknown %s %q", annotationUpgradeAction, action)
 	}
 	return ""
 }

@@ -65,6 +65,24 @@ func upgradePod(name, nodeName, version string) *corev1.Pod {
 	}
 }
 
+// rotatePod is a certificates rotation Pod as the control plane creates it: an upgrade Pod at the node's version
+// whose container runs k3s certificate rotate with the host's binary, then kills K3s.
+func rotatePod(name, nodeName, version string) *corev1.Pod {
+	pod := upgradePod(name, nodeName, version)
+	pod.Annotations["controlplane.cluster.x-k8s.io/k3s-upgrade-action"] = "rotate-certificates"
+	pod.Spec.Containers[0].Args = nil
+	pod.Spec.Containers[0].Command = []string{"/bin/sh", "-c", `chroot /host "$bin" certificate rotate; kill -TERM "$pid"`}
+	return pod
+}
+
+// nodeCertificatesExpiry is the certificates expiry the simulator publishes on the Node.
+func nodeCertificatesExpiry(t *testing.T, c client.Client, nodeName string) time.Time {
+	t.Helper()
+	expiry, err := time.Parse(time.RFC3339, getNode(t, c, nodeName).Annotations["k3ssim.cluster.x-k8s.io/certificates-expiry"])
+	NewWithT(t).Expect(err).ToNot(HaveOccurred())
+	return expiry
+}
+
 // waitPodPhase waits until the Pod is in the phase and returns it.
 func waitPodPhase(t *testing.T, c client.Client, pod *corev1.Pod, phase corev1.PodPhase) *corev1.Pod {
 	t.Helper()
@@ -155,6 +173,46 @@ func TestUpgrade_PodRunsOnItsNode(t *testing.T) {
 	g.Expect(getNode(t, wc, "worker-0").Status.NodeInfo.KubeletVersion).To(Equal(testVersion))
 	g.Expect(wc.Get(ctx, client.ObjectKeyFromObject(lookalike), lookalike)).To(Succeed())
 	g.Expect(lookalike.Status.Phase).To(BeEmpty())
+}
+
+func TestUpgrade_RenewsCertificates(t *testing.T) {
+	g := NewWithT(t)
+	ctx := t.Context()
+	tc := newTestCluster(t)
+	in20Days, in200Days := metav1.NewTime(time.Now().Add(20*24*time.Hour)), metav1.NewTime(time.Now().Add(200*24*time.Hour))
+	_, s0 := tc.newMachine(t, "server-0", machineOptions{role: k3sconfig.RoleInitServer, knobs: infrav1.K3sSimMachineSpec{
+		UpgradeDelaySeconds: new(int32(1)), CertificatesExpiry: &in20Days,
+	}})
+	_, s1 := tc.newMachine(t, "server-1", machineOptions{role: k3sconfig.RoleJoinServer, knobs: infrav1.K3sSimMachineSpec{
+		UpgradeDelaySeconds: new(int32(1)), CertificatesExpiry: &in200Days,
+	}})
+	waitBooted(t, s0)
+	waitBooted(t, s1)
+	wc := tc.workloadClient(t)
+	g.Expect(nodeCertificatesExpiry(t, wc, "server-0")).To(BeTemporally("~", in20Days.Time, time.Second))
+	g.Expect(nodeCertificatesExpiry(t, wc, "server-1")).To(BeTemporally("~", in200Days.Time, time.Second))
+	oneYear := time.Now().Add(365 * 24 * time.Hour)
+
+	// K3s renews certificates that expire within 90 days whenever it starts, here after an upgrade.
+	upgrade := upgradePod("k3s-upgrade-server-0", "server-0", upgradeVersion)
+	g.Expect(wc.Create(ctx, upgrade)).To(Succeed())
+	waitPodPhase(t, wc, upgrade, corev1.PodSucceeded)
+	g.Expect(nodeCertificatesExpiry(t, wc, "server-0")).To(BeTemporally("~", oneYear, time.Minute))
+
+	// Further out, only a rotation makes it renew them; the version stays.
+	rotation := rotatePod("k3s-upgrade-server-1", "server-1", testVersion)
+	g.Expect(wc.Create(ctx, rotation)).To(Succeed())
+	waitPodPhase(t, wc, rotation, corev1.PodSucceeded)
+	g.Expect(nodeCertificatesExpiry(t, wc, "server-1")).To(BeTemporally("~", oneYear, time.Minute))
+	g.Expect(getNode(t, wc, "server-1").Status.NodeInfo.KubeletVersion).To(Equal(testVersion))
+	g.Expect(readyCondition(getNode(t, wc, "server-1")).Status).To(Equal(corev1.ConditionTrue))
+	g.Expect(sim.machine(s1.UID).certificatesExpiry()).To(BeTemporally("~", oneYear, time.Minute))
+
+	// A rotation at a version the node does not run is refused, as the node's binary is what rotates.
+	wrong := rotatePod("k3s-upgrade-other", "server-1", upgradeVersion)
+	g.Expect(wc.Create(ctx, wrong)).To(Succeed())
+	failed := waitPodPhase(t, wc, wrong, corev1.PodFailed)
+	g.Expect(failed.Status.Reason).To(Equal("InvalidUpgradePod"))
 }
 
 func TestUpgrade_PodsThatFail(t *testing.T) {
@@ -295,11 +353,20 @@ func TestCheckUpgradePod(t *testing.T) {
 		{name: "no host PID namespace", mutate: func(p *corev1.Pod) { p.Spec.HostPID = false }, want: "hostPID"},
 		{name: "host root not mounted", mutate: func(p *corev1.Pod) { p.Spec.Containers[0].VolumeMounts[0].MountPath = "/rootfs" }, want: "at /host"},
 		{name: "another host path", mutate: func(p *corev1.Pod) { p.Spec.Volumes[0].HostPath.Path = "/usr/local/bin" }, want: "at /host"},
+		{name: "a rotation at the node's version", mutate: func(p *corev1.Pod) { *p = *rotatePod("p", "n", upgradeVersion) }},
+		{name: "a rotation at another version", mutate: func(p *corev1.Pod) { *p = *rotatePod("p", "n", testVersion) }, want: "the node runs v1.34.5+k3s1"},
+		{name: "a rotation without the host's binary", mutate: func(p *corev1.Pod) {
+			*p = *rotatePod("p", "n", upgradeVersion)
+			p.Spec.Containers[0].Command = []string{"/opt/k3s", "certificate", "rotate"}
+		}, want: "chroot /host"},
+		{name: "an unknown action", mutate: func(p *corev1.Pod) {
+			p.Annotations["controlplane.cluster.x-k8s.io/k3s-upgrade-action"] = "reboot"
+		}, want: `unknown controlplane.cluster.x-k8s.io/k3s-upgrade-action "reboot"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			pod := upgradePod("p", "n", upgradeVersion)
 			tt.mutate(pod)
-			got := checkUpgradePod(pod)
+			got := checkUpgradePod(pod, upgradeVersion)
 			if tt.want == "" {
 				NewWithT(t).Expect(got).To(BeEmpty())
 				return

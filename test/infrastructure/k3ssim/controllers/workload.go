@@ -192,7 +192,7 @@ func (s *Simulator) startServerLocked(ctx context.Context, cs *clusterState, in 
 		return nil, errors.Join(err, s.stopMachineLocked(ctx, st))
 	}
 	if in.knobs.EtcdUnhealthy != infrav1.EtcdUnreachable && !in.unreachable {
-		if err := s.mux.AddEtcdMember(cs.name, st.etcdPod, cs.etcdCA, cs.etcdCAKey); err != nil {
+		if err := s.mux.AddEtcdMember(cs.name, st.etcdPod, cs.etcdCA, cs.etcdCAKey, st.certificatesExpiry()); err != nil {
 			return nil, errors.Join(err, s.stopMachineLocked(ctx, st))
 		}
 	}
@@ -339,8 +339,9 @@ func (s *Simulator) syncMachine(ctx context.Context, uid types.UID, knobs infrav
 	}
 	reachable := knobs.EtcdUnhealthy != infrav1.EtcdUnreachable && !unreachable
 	switch {
-	case reachable && !s.mux.HasEtcdMember(cs.name, st.etcdPod):
-		if err := s.mux.AddEtcdMember(cs.name, st.etcdPod, cs.etcdCA, cs.etcdCAKey); err != nil {
+	case reachable:
+		// Also issues a new serving certificate when spec.certificatesExpiry changed.
+		if err := s.mux.AddEtcdMember(cs.name, st.etcdPod, cs.etcdCA, cs.etcdCAKey, st.certificatesExpiry()); err != nil {
 			return err
 		}
 	case !reachable:

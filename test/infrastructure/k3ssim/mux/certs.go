@@ -23,7 +23,12 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
+	"math"
+	"math/big"
+	"net"
+	"time"
 
 	"sigs.k8s.io/cluster-api/util/certs"
 )
@@ -57,4 +62,36 @@ func newServingCertificate(caCert *x509.Certificate, caKey crypto.Signer, cfg *c
 		return nil, err
 	}
 	return &cert, nil
+}
+
+// newEtcdServingCertificate signs the serving certificate of an etcd member, as K3s issues it (CN etcd-server,
+// server and client auth), for a new ECDSA P-256 key, expiring at notAfter (to the second, as X.509 stores it).
+func newEtcdServingCertificate(caCert *x509.Certificate, caKey crypto.Signer, pod string, notAfter time.Time) (*tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("failed to generate a key: %w", err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).SetInt64(math.MaxInt64))
+	if err != nil {
+		return nil, err
+	}
+	template := &x509.Certificate{
+		Subject:      pkix.Name{CommonName: "etcd-server"},
+		DNSNames:     []string{"localhost", pod},
+		IPAddresses:  []net.IP{net.ParseIP(Host), net.IPv6loopback},
+		SerialNumber: serial,
+		NotBefore:    caCert.NotBefore,
+		NotAfter:     notAfter.UTC().Truncate(time.Second),
+		KeyUsage:     x509.KeyUsageKeyEncipherment | x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, caCert, key.Public(), caKey)
+	if err != nil {
+		return nil, fmt.Errorf("failed to sign the etcd serving certificate: %w", err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }

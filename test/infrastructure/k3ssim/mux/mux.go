@@ -351,34 +351,29 @@ func (m *Mux) APIServers(name string) []string {
 	return nil
 }
 
-// AddEtcdMember registers the serving certificate of an etcd member, signed by the etcd CA; TLS connections
-// whose server name is pod get it.
-func (m *Mux) AddEtcdMember(name, pod string, caCert *x509.Certificate, caKey crypto.Signer) error {
+// AddEtcdMember registers the serving certificate of an etcd member, signed by the etcd CA and expiring at
+// notAfter (when the node's K3s certificates do); TLS connections whose server name is pod get it. A member already
+// registered gets a new certificate when notAfter changed, as K3s issues one when it renews its certificates.
+func (m *Mux) AddEtcdMember(name, pod string, caCert *x509.Certificate, caKey crypto.Signer, notAfter time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, err := m.clusterLocked(name)
 	if err != nil {
 		return err
 	}
-	if _, ok := c.etcdCerts[pod]; ok {
+	if cert, ok := c.etcdCerts[pod]; ok && cert.Leaf != nil && cert.Leaf.NotAfter.Equal(notAfter.Truncate(time.Second)) {
 		return nil
 	}
 	if caCert == nil || caKey == nil {
 		return fmt.Errorf("workload cluster %s: etcd member %s needs a CA certificate and key", name, pod)
 	}
-	cert, err := newServingCertificate(caCert, caKey, &certs.Config{
-		CommonName: "etcd-server",
-		AltNames: certs.AltNames{
-			DNSNames: []string{"localhost", pod},
-			IPs:      []net.IP{net.ParseIP(Host), net.IPv6loopback},
-		},
-		Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	})
+	cert, err := newEtcdServingCertificate(caCert, caKey, pod, notAfter)
 	if err != nil {
 		return fmt.Errorf("workload cluster %s: failed to create the serving certificate of etcd member %s: %w", name, pod, err)
 	}
+	_, renewed := c.etcdCerts[pod]
 	c.etcdCerts[pod] = cert
-	m.log.Info("etcd member added", "cluster", name, "pod", pod)
+	m.log.Info("etcd member serving", "cluster", name, "pod", pod, "certificateExpiry", cert.Leaf.NotAfter, "renewed", renewed)
 	return nil
 }
 

@@ -229,8 +229,19 @@ func TestMux_EtcdMembers(t *testing.T) {
 		}
 		g.Expect(rg.Create(ctx, pod)).To(Succeed())
 	}
-	g.Expect(mx.AddEtcdMember("ns/a", pod1, etcdCA.cert, etcdCA.key)).To(Succeed())
+	firstExpiry := time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Second)
+	g.Expect(mx.AddEtcdMember("ns/a", pod1, etcdCA.cert, etcdCA.key, firstExpiry)).To(Succeed())
 	g.Expect(mx.HasEtcdMember("ns/a", pod1)).To(BeTrue())
+	servedExpiry := func() time.Time {
+		conn, err := tls.Dial("tcp", addr, &tls.Config{ServerName: pod1, RootCAs: etcdCA.pool, MinVersion: tls.VersionTLS12})
+		g.Expect(err).ToNot(HaveOccurred())
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].NotAfter
+	}
+	g.Expect(servedExpiry()).To(BeTemporally("==", firstExpiry), "the member's certificate expires with the node's")
+	renewedExpiry := firstExpiry.Add(365 * 24 * time.Hour)
+	g.Expect(mx.AddEtcdMember("ns/a", pod1, etcdCA.cert, etcdCA.key, renewedExpiry)).To(Succeed())
+	g.Expect(servedExpiry()).To(BeTemporally("==", renewedExpiry), "a renewal issues a new certificate")
 
 	// The server name selects the certificate.
 	verify := func(serverName string, roots *x509.CertPool) error {
