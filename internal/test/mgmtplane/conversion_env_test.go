@@ -48,6 +48,16 @@ func TestV1Beta1Conversion(t *testing.T) {
 	g.Expect(err).ToNot(HaveOccurred())
 	t.Cleanup(func() { g.Expect(plane.Stop()).To(Succeed()) })
 
+	// CAPI's CRDs convert through the plane's webhook server on 127.0.0.1, as CAPI's deployment has them.
+	for _, plural := range []string{
+		"clusters", "clusterclasses", "machines", "machinesets", "machinedeployments", "machinehealthchecks", "machinepools",
+	} {
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		g.Expect(plane.Env.Client.Get(ctx, client.ObjectKey{Name: plural + ".cluster.x-k8s.io"}, crd)).To(Succeed())
+		g.Expect(crd.Spec.Conversion.Strategy).To(Equal(apiextensionsv1.WebhookConverter), plural)
+		g.Expect(crd.Spec.Conversion.Webhook.ClientConfig.URL).To(HaveValue(HavePrefix("https://127.0.0.1:")), plural)
+	}
+
 	v1beta1Scheme := runtime.NewScheme()
 	g.Expect(clusterv1beta1.AddToScheme(v1beta1Scheme)).To(Succeed())
 	old, err := client.New(plane.Env.Config, client.Options{Scheme: v1beta1Scheme})
