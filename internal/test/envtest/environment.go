@@ -86,7 +86,9 @@ type Options struct {
 	SkipWebhookManifests bool
 
 	// CAPICoreWebhooks also installs CAPI core's admission webhook configurations (defaulting and validation of
-	// Clusters, Machines, MachineDeployments...); the Setup functions must register CAPI's webhooks then.
+	// Clusters, Machines, MachineDeployments...) and installs CAPI's CRDs with conversion strategy Webhook at the
+	// manager's webhook server, as CAPI's deployment does; the Setup functions must register CAPI's webhooks then
+	// (their builders register CAPI's converters too) and set CAPI's conversion APIVersionGetter.
 	CAPICoreWebhooks bool
 
 	// ExtraWebhookManifests are more admission webhook manifests (absolute paths) by a prefix that keeps their
@@ -134,7 +136,7 @@ func New(ctx context.Context, opts Options) (*Environment, error) {
 		ctrl.SetLogger(logger)
 	})
 
-	testEnv, scheme, err := newTestEnv(ctx, opts)
+	testEnv, scheme, capiDir, err := newTestEnv(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -145,27 +147,38 @@ func New(ctx context.Context, opts Options) (*Environment, error) {
 		return nil, fmt.Errorf("failed to start envtest: %w", err)
 	}
 	env := &Environment{Config: cfg, Scheme: scheme, TestEnv: testEnv}
+	if capiDir != "" {
+		// Installed once the webhook serving address and CA exist, which envtest sets up in Start.
+		if err := installCAPICRDs(cfg, capiDir, &testEnv.WebhookInstallOptions); err != nil {
+			return nil, errors.Join(err, env.Stop())
+		}
+	}
 	if err := env.startManager(ctx, opts); err != nil {
 		return nil, errors.Join(err, env.Stop())
 	}
 	return env, nil
 }
 
-// newTestEnv configures (without starting) the controller-runtime environment.
-func newTestEnv(ctx context.Context, opts Options) (*crenvtest.Environment, *runtime.Scheme, error) {
+// newTestEnv configures (without starting) the controller-runtime environment. With opts.CAPICoreWebhooks it leaves
+// CAPI's CRDs out and returns the CAPI module's directory: New installs them with their conversion webhooks once
+// envtest has started (installCAPICRDs).
+func newTestEnv(ctx context.Context, opts Options) (*crenvtest.Environment, *runtime.Scheme, string, error) {
 	root, err := RepoRoot()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	assets, err := AssetsDir(ctx, root)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
-	capiCRDs, err := CAPICRDDir(ctx, root)
-	if err != nil {
-		return nil, nil, err
+	var crdDirs []string
+	if !opts.CAPICoreWebhooks {
+		capiCRDs, err := CAPICRDDir(ctx, root)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		crdDirs = append(crdDirs, capiCRDs)
 	}
-	crdDirs := []string{capiCRDs}
 	for _, d := range OurCRDDirs {
 		crdDirs = append(crdDirs, filepath.Join(root, d))
 	}
@@ -173,33 +186,33 @@ func newTestEnv(ctx context.Context, opts Options) (*crenvtest.Environment, *run
 	if !opts.SkipWebhookManifests {
 		manifests, err := existingFiles(root, OurWebhookManifests)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
 		if webhooks, err = readWebhookManifests(root, manifests); err != nil {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
 	}
+	var capiDir string
 	if opts.CAPICoreWebhooks {
-		capiDir, err := ModuleDir(ctx, root, capiModule)
-		if err != nil {
-			return nil, nil, err
+		if capiDir, err = ModuleDir(ctx, root, capiModule); err != nil {
+			return nil, nil, "", err
 		}
 		core, err := readWebhookManifests(capiDir, []string{capiWebhookManifest})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
 		webhooks.mutating = append(webhooks.mutating, core.mutating...)
 		webhooks.validating = append(webhooks.validating, core.validating...)
 	}
 	for prefix, path := range opts.ExtraWebhookManifests {
 		if err := webhooks.read(path, prefix); err != nil {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
 	}
 	scheme := opts.Scheme
 	if scheme == nil {
 		if scheme, err = NewScheme(); err != nil {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
 	}
 
@@ -224,14 +237,14 @@ func newTestEnv(ctx context.Context, opts Options) (*crenvtest.Environment, *run
 	}
 	ports, err := freePorts(2)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	apiServer.Address = localhost
 	apiServer.Port = strconv.Itoa(ports[0])
 	testEnv.ControlPlane.Etcd = &crenvtest.Etcd{
 		URL: &url.URL{Scheme: "http", Host: net.JoinHostPort(localhost, strconv.Itoa(ports[1]))},
 	}
-	return testEnv, scheme, nil
+	return testEnv, scheme, capiDir, nil
 }
 
 // freePorts returns n distinct ports that were free on localhost a moment ago.

@@ -31,6 +31,7 @@ import (
 	"github.com/go-logr/logr"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/sets"
 	addonsv1beta1 "sigs.k8s.io/cluster-api/api/addons/v1beta1"
 	addonsv1 "sigs.k8s.io/cluster-api/api/addons/v1beta2"
@@ -53,6 +54,7 @@ import (
 	topologymachineset "sigs.k8s.io/cluster-api/core/reconcilers/topology/machineset"
 	coresetup "sigs.k8s.io/cluster-api/core/setup"
 	coreadmission "sigs.k8s.io/cluster-api/core/webhooks/admission"
+	capiconversion "sigs.k8s.io/cluster-api/core/webhooks/conversion"
 	"sigs.k8s.io/cluster-api/feature"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -131,6 +133,12 @@ func Start(ctx context.Context, opts Options) (*Plane, error) {
 		// The manager's Start context: controllers and the ClusterCache run until the plane stops.
 		setupCtx := context.Background()
 		apiconversion.SetAPIVersionGetter(contract.APIVersionGetter(mgr.GetAPIReader()))
+		// CAPI core's converters fill the apiVersion of v1beta1 references from the referenced kind's CRD, as CAPI's
+		// main sets it up (a process-wide setting: with more than one plane in a process, the last started answers;
+		// all planes install the same CRDs).
+		capiconversion.SetAPIVersionGetter(func(ctx context.Context, gk schema.GroupKind) (string, error) {
+			return contract.GetAPIVersion(ctx, mgr.GetAPIReader(), gk)
+		})
 		// One ClusterCache serves CAPI core and our providers, configured as CAPI core configures its own.
 		clusterCache, err := clustercache.SetupWithManager(setupCtx, mgr, clustercache.Options{
 			SecretClient: mgr.GetClient(),
@@ -216,7 +224,9 @@ func (p *Plane) Stop() error {
 	return errors.Join(p.providers.stop(), p.Env.Stop())
 }
 
-// setupCAPIWebhooks registers CAPI core's defaulting and validating webhooks.
+// setupCAPIWebhooks registers CAPI core's defaulting and validating webhooks; their builders also register CAPI's
+// converters (v1beta1 <-> v1beta2 of the core, addons, IPAM and runtime kinds) on the /convert endpoint that CAPI's
+// CRDs point at.
 func setupCAPIWebhooks(mgr ctrl.Manager, clusterCache clustercache.ClusterCache) error {
 	var errs []error
 	for _, w := range []interface{ SetupWebhookWithManager(ctrl.Manager) error }{
