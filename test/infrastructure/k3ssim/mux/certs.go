@@ -51,19 +51,6 @@ func newCertificate(caCert *x509.Certificate, caKey crypto.Signer, cfg *certs.Co
 	return &keyPair{cert: certs.EncodeCertPEM(cert), key: keyPEM}, nil
 }
 
-// newServingCertificate signs a certificate like newCertificate and returns it for a TLS server.
-func newServingCertificate(caCert *x509.Certificate, caKey crypto.Signer, cfg *certs.Config) (*tls.Certificate, error) {
-	kp, err := newCertificate(caCert, caKey, cfg)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := tls.X509KeyPair(kp.cert, kp.key)
-	if err != nil {
-		return nil, err
-	}
-	return &cert, nil
-}
-
 // newEtcdServingCertificate signs the serving certificate of an etcd member, as K3s issues it (CN etcd-server,
 // server and client auth), for a new ECDSA P-256 key, expiring at notAfter (to the second, as X.509 stores it).
 func newEtcdServingCertificate(caCert *x509.Certificate, caKey crypto.Signer, pod string, notAfter time.Time) (*tls.Certificate, error) {

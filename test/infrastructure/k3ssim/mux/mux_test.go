@@ -235,7 +235,7 @@ func TestMux_EtcdMembers(t *testing.T) {
 	servedExpiry := func() time.Time {
 		conn, err := tls.Dial("tcp", addr, &tls.Config{ServerName: pod1, RootCAs: etcdCA.pool, MinVersion: tls.VersionTLS12})
 		g.Expect(err).ToNot(HaveOccurred())
-		defer conn.Close()
+		defer func() { _ = conn.Close() }()
 		return conn.ConnectionState().PeerCertificates[0].NotAfter
 	}
 	g.Expect(servedExpiry()).To(BeTemporally("==", firstExpiry), "the member's certificate expires with the node's")
