@@ -457,6 +457,8 @@ type healthEtcdNode struct {
 	connectErr error
 	listErr    error
 	members    []*etcd.Member
+	// certificatesExpiry is what the member's serving certificate says; zero for none.
+	certificatesExpiry time.Time
 }
 
 // healthWithEtcd makes the control plane's etcd answer, per Node, as described; each Node is connected at most
@@ -470,6 +472,7 @@ func healthWithEtcd(mockCtrl *gomock.Controller, cp *controlPlane, answers map[s
 		}
 		c := etcdmock.NewMockClient(mockCtrl)
 		c.EXPECT().Members(gomock.Any()).Return(answer.members, answer.listErr).Times(1)
+		c.EXPECT().ServerCertificateExpiry().Return(answer.certificatesExpiry).Times(1)
 		c.EXPECT().Close().Return(nil).Times(1)
 		generator.EXPECT().ForNode(gomock.Any(), node).Return(c, nil).Times(1)
 	}
