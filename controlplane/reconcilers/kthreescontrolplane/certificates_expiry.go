@@ -28,6 +28,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 )
 
@@ -110,9 +111,10 @@ func (r *Reconciler) reconcileCertificatesExpiry(ctx context.Context, cp *contro
 			continue
 		}
 		value := observed.UTC().Format(time.RFC3339)
-		if config.Annotations[clusterv1.MachineCertificatesExpiryDateAnnotation] == value {
+		if config.Annotations[clusterv1.MachineCertificatesExpiryDateAnnotation] == value || r.expiryWriteInFlight(config, value) {
 			continue
 		}
+		writtenOver := config.ResourceVersion
 		_, wasDue := certificatesRenewalDue(cp, m)
 		patch := client.MergeFrom(config.DeepCopy())
 		if config.Annotations == nil {
@@ -125,6 +127,7 @@ func (r *Reconciler) reconcileCertificatesExpiry(ctx context.Context, cp *contro
 			}
 			return fmt.Errorf("failed to record the certificates expiry of Machine %s on KThreesConfig %s: %w", m.Name, config.Name, err)
 		}
+		r.recordedExpiries.Store(config.UID, recordedExpiry{value: value, writtenOver: writtenOver})
 		ctrl.LoggerFrom(ctx).V(2).Info("Recorded the certificates expiry of a control-plane Machine", "Machine", machineRef(m), "expiry", value)
 		cp.upToDate[m.Name] = machineUpToDate(cp, m)
 		if _, due := certificatesRenewalDue(cp, m); due && !wasDue {
@@ -135,6 +138,23 @@ func (r *Reconciler) reconcileCertificatesExpiry(ctx context.Context, cp *contro
 	}
 	cp.requeueIn(untilNextRenewalWindow(cp))
 	return nil
+}
+
+// recordedExpiry is a certificates expiry written on a KThreesConfig, and the resourceVersion it was written over.
+type recordedExpiry struct {
+	value       string
+	writtenOver string
+}
+
+// expiryWriteInFlight tells whether value was written on the config over the resourceVersion the cache still
+// shows: the write is done, the cache does not show it yet.
+func (r *Reconciler) expiryWriteInFlight(config *bootstrapv1.KThreesConfig, value string) bool {
+	v, ok := r.recordedExpiries.Load(config.UID)
+	if !ok {
+		return false
+	}
+	recorded := v.(recordedExpiry)
+	return recorded.value == value && recorded.writtenOver == config.ResourceVersion
 }
 
 // untilNextRenewalWindow is how long until the certificates of a Machine enter the renewal window; 0 when none

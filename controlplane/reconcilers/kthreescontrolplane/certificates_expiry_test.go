@@ -17,6 +17,7 @@ limitations under the License.
 package kthreescontrolplane
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
@@ -135,4 +137,38 @@ func TestCertificatesExpiryDays(t *testing.T) {
 	kcp.Spec.Rollout.Before.CertificatesExpiryDays = 0
 	kcp.Annotations[controlplanev1.CertificatesExpiryDaysAnnotation] = "soon"
 	g.Expect(certificatesExpiryDays(kcp)).To(BeZero())
+}
+
+// A reconcile whose cache does not show the expiry written by the previous one yet does not write it again.
+func TestReconcileCertificatesExpiryStaleCache(t *testing.T) {
+	g := NewWithT(t)
+	observed := expiryTestNow.Add(365 * 24 * time.Hour)
+	cp, config := expiryScope(0, observed, "")
+	c := fake.NewClientBuilder().WithScheme(machinesTestScheme()).WithObjects(config.DeepCopy()).Build()
+	writes := 0
+	counting := interceptor.NewClient(c, interceptor.Funcs{Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+		writes++
+		return c.Patch(ctx, obj, patch, opts...)
+	}})
+	r := &Reconciler{Client: counting, Recorder: record.NewFakeRecorder(10)}
+	stale := config.DeepCopy()
+	stale.ResourceVersion = "999"
+	cp.Configs["m0"] = config
+	config.ResourceVersion = "999"
+	g.Expect(r.reconcileCertificatesExpiry(t.Context(), cp)).To(Succeed())
+	g.Expect(writes).To(Equal(1))
+
+	// The next reconcile's cache still shows the config as it was before the write.
+	cp2, _ := expiryScope(0, observed, "")
+	cp2.Configs["m0"] = stale
+	g.Expect(r.reconcileCertificatesExpiry(t.Context(), cp2)).To(Succeed())
+	g.Expect(writes).To(Equal(1), "not written twice")
+
+	// Once the cache shows a later version without it (someone removed it), it is written again.
+	fresh := stale.DeepCopy()
+	fresh.ResourceVersion = "1001"
+	cp3, _ := expiryScope(0, observed, "")
+	cp3.Configs["m0"] = fresh
+	g.Expect(r.reconcileCertificatesExpiry(t.Context(), cp3)).To(Succeed())
+	g.Expect(writes).To(Equal(2))
 }

@@ -19,6 +19,7 @@ package kthreescontrolplane
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -108,6 +109,9 @@ type Reconciler struct {
 	remember func(intent, obj *unstructured.Unstructured) error
 	// aggregateWrites delays status writes that only follow the Machines' provisioning (statuswrite.go).
 	aggregateWrites *aggregateWrites
+	// recordedExpiries remembers, by KThreesConfig UID, the certificates expiry last written and the
+	// resourceVersion it was written over, so that a cache not showing the write yet does not cause a second one.
+	recordedExpiries sync.Map
 }
 
 // Reconcile moves a KThreesControlPlane towards its desired state and reports its status.
