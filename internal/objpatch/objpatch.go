@@ -30,6 +30,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -195,6 +196,11 @@ func withoutStatus(content map[string]any) map[string]any {
 
 // mergePatch is the JSON merge patch from before to after, or nil when they are equal.
 func mergePatch(before, after map[string]any) ([]byte, error) {
+	// Most reconciles change nothing; comparing the maps is far cheaper than marshalling both to compute an
+	// empty patch. Unstructured maps hold normalised types, so equal objects compare equal.
+	if reflect.DeepEqual(before, after) {
+		return nil, nil
+	}
 	data, err := client.MergeFrom(&unstructured.Unstructured{Object: before}).Data(&unstructured.Unstructured{Object: after})
 	if err != nil {
 		return nil, fmt.Errorf("failed to compute a merge patch: %w", err)
