@@ -121,7 +121,7 @@ func (r *Reconciler) reconcileCertificatesExpiry(ctx context.Context, cp *contro
 			config.Annotations = map[string]string{}
 		}
 		config.Annotations[clusterv1.MachineCertificatesExpiryDateAnnotation] = value
-		if err := r.Client.Patch(ctx, config, patch); err != nil {
+		if err := r.Client.Patch(ctx, config, patch, client.FieldOwner(certificatesExpiryFieldManager)); err != nil {
 			if apierrors.IsNotFound(err) {
 				continue
 			}

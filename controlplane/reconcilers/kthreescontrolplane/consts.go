@@ -26,6 +26,11 @@ const (
 	// upstream's, so Machines created by upstream's controller are taken over without field conflicts.
 	FieldManager = "capi-kthreescontrolplane"
 
+	// certificatesExpiryFieldManager writes the certificates-expiry annotation of KThreesConfigs. It is none of
+	// legacyUpdateManagers, whatever the client's user agent: the takeover of the Create's labels and annotations
+	// (fieldownership.go) would remove an annotation owned only by one of those as dropped from the machine template.
+	certificatesExpiryFieldManager = "capi-kthreescontrolplane-certificates"
+
 	// deleteRequeueAfter paces the deletion while Machines go away; their deletion also triggers reconciles.
 	deleteRequeueAfter = 10 * time.Second
 	// preflightRequeueAfter paces retries of preflight checks that wait on something not watched.

@@ -27,6 +27,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/util/conditions"
@@ -636,4 +637,31 @@ func TestWritesDeferredWriteForgotten(t *testing.T) {
 			g.Expect(r.aggregateWriteState().pending).To(BeEmpty())
 		})
 	}
+}
+
+// TestWritesCertificatesExpirySurvivesTheTakeover: the certificates expiry recorded on a KThreesConfig before the
+// first apply of its metadata is not mistaken, by the takeover of the Create's labels and annotations, for an
+// annotation dropped from the machine template (it was removed and written again: two writes instead of one).
+func TestWritesCertificatesExpirySurvivesTheTakeover(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	kcp := machinesTestKCP()
+	c := machinesTestClient(interceptor.Funcs{}, kcp)
+	r := &Reconciler{Client: c, Recorder: record.NewFakeRecorder(10)}
+	created, err := r.createMachine(ctx, machinesTestScope(kcp), "")
+	g.Expect(err).ToNot(HaveOccurred())
+
+	cp := machinesTestNewScope(ctx, g, r, kcp)
+	cp.Machines[created.Name].Status.NodeRef = clusterv1.MachineNodeReference{Name: "node-0"}
+	expiry := time.Date(2027, 12, 7, 5, 0, 0, 0, time.UTC)
+	cp.health = &workloadHealth{certificatesExpiry: map[string]time.Time{"node-0": expiry}}
+	g.Expect(r.reconcileCertificatesExpiry(ctx, cp)).To(Succeed())
+
+	// The first apply of the machine template's metadata, with an annotation dropped from it.
+	kcp.Spec.MachineTemplate.ObjectMeta.Annotations = nil
+	g.Expect(r.syncMachines(ctx, machinesTestNewScope(ctx, g, r, kcp))).To(Succeed())
+	config := &bootstrapv1.KThreesConfig{}
+	g.Expect(c.Get(ctx, client.ObjectKeyFromObject(created), config)).To(Succeed())
+	g.Expect(config.Annotations).ToNot(HaveKey("note"), "the dropped annotation is removed")
+	g.Expect(config.Annotations).To(HaveKeyWithValue(clusterv1.MachineCertificatesExpiryDateAnnotation, "2027-12-07T05:00:00Z"))
 }
