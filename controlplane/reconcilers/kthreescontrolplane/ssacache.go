@@ -139,6 +139,11 @@ func intentValues(obj, intent map[string]any) map[string]any {
 		}
 		wantMap, wantIsMap := want.(map[string]any)
 		haveMap, haveIsMap := have.(map[string]any)
+		if wantIsMap && len(wantMap) == 0 {
+			// An empty map sets nothing: what obj holds there (e.g. annotations others wrote, where the control
+			// plane applies none) is not what the apply left.
+			continue
+		}
 		if wantIsMap && haveIsMap {
 			out[key] = intentValues(haveMap, wantMap)
 			continue

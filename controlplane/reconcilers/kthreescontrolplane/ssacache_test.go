@@ -80,7 +80,8 @@ func TestSSACacheKey(t *testing.T) {
 func TestSSACacheKeyIgnoresFieldsOutsideTheIntent(t *testing.T) {
 	g := NewWithT(t)
 	intent := &unstructured.Unstructured{Object: map[string]any{
-		"metadata": map[string]any{"name": "m", "labels": map[string]any{"a": "1"}},
+		// No annotations are applied: an empty map, as metadataApplyIntent sets it.
+		"metadata": map[string]any{"name": "m", "labels": map[string]any{"a": "1"}, "annotations": map[string]any{}},
 		"spec":     map[string]any{"gates": []any{"x"}, "timeouts": map[string]any{"drain": int64(5)}},
 	}}
 	object := func(mutate func(map[string]any)) map[string]any {
@@ -106,6 +107,10 @@ func TestSSACacheKeyIgnoresFieldsOutsideTheIntent(t *testing.T) {
 		"other label":     func(o map[string]any) { o["metadata"].(map[string]any)["labels"].(map[string]any)["other"] = "changed" },
 		"other spec":      func(o map[string]any) { o["spec"].(map[string]any)["providerID"] = "q" },
 		"other timeout":   func(o map[string]any) { o["spec"].(map[string]any)["timeouts"].(map[string]any)["detach"] = int64(2) },
+		// e.g. the certificates expiry the control plane records: it made every KThreesConfig be applied again.
+		"annotations of others where none are applied": func(o map[string]any) {
+			o["metadata"].(map[string]any)["annotations"] = map[string]any{"machine.cluster.x-k8s.io/certificates-expiry": "2027-12-07T05:00:00Z"}
+		},
 	} {
 		g.Expect(key(object(mutate))).To(Equal(base), name)
 	}

@@ -646,16 +646,21 @@ func TestWritesCertificatesExpirySurvivesTheTakeover(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	kcp := machinesTestKCP()
-	c := machinesTestClient(interceptor.Funcs{}, kcp)
+	counter := &machinesTestApplyCounter{}
+	c := machinesTestClient(counter.funcs(), kcp)
 	r := &Reconciler{Client: c, Recorder: record.NewFakeRecorder(10)}
 	created, err := r.createMachine(ctx, machinesTestScope(kcp), "")
 	g.Expect(err).ToNot(HaveOccurred())
+	g.Expect(r.syncMachines(ctx, machinesTestNewScope(ctx, g, r, kcp))).To(Succeed())
+	applied := counter.others.Load()
 
 	cp := machinesTestNewScope(ctx, g, r, kcp)
 	cp.Machines[created.Name].Status.NodeRef = clusterv1.MachineNodeReference{Name: "node-0"}
 	expiry := time.Date(2027, 12, 7, 5, 0, 0, 0, time.UTC)
 	cp.health = &workloadHealth{certificatesExpiry: map[string]time.Time{"node-0": expiry}}
 	g.Expect(r.reconcileCertificatesExpiry(ctx, cp)).To(Succeed())
+	g.Expect(r.syncMachines(ctx, machinesTestNewScope(ctx, g, r, kcp))).To(Succeed())
+	g.Expect(counter.others.Load()).To(Equal(applied), "recording the expiry makes no apply of the KThreesConfig's metadata necessary")
 
 	// The first apply of the machine template's metadata, with an annotation dropped from it.
 	kcp.Spec.MachineTemplate.ObjectMeta.Annotations = nil
