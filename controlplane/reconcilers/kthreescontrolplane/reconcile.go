@@ -30,6 +30,7 @@ func (r *Reconciler) reconcile(ctx context.Context, cp *controlPlane) (ctrl.Resu
 
 	if !ptr.Deref(cp.Cluster.Status.Initialization.InfrastructureProvisioned, false) {
 		log.V(4).Info("Waiting for the cluster infrastructure to be provisioned")
+		cp.waitingForCluster = true
 		return ctrl.Result{}, nil
 	}
 	if err := r.reconcileInfrastructureTemplateOwnership(ctx, cp); err != nil {
@@ -43,6 +44,7 @@ func (r *Reconciler) reconcile(ctx context.Context, cp *controlPlane) (ctrl.Resu
 	}
 	if !cp.Cluster.Spec.ControlPlaneEndpoint.IsValid() {
 		log.V(4).Info("Waiting for the Cluster's control-plane endpoint")
+		cp.waitingForCluster = true
 		return ctrl.Result{}, nil
 	}
 	if err := r.reconcileKubeconfig(ctx, cp); err != nil {

@@ -79,6 +79,8 @@ type controlPlane struct {
 	// requeueAfter, when set, asks for a reconcile after that long, for waits on something not watched (e.g. a
 	// remediation retry period).
 	requeueAfter time.Duration
+	// waitingForCluster is set when the reconcile stopped to wait for the Cluster's infrastructure or endpoint.
+	waitingForCluster bool
 
 	// workload access, opened on first use.
 	// secrets reads the cluster's Secrets, each at most once per reconcile.

@@ -50,15 +50,17 @@ type aggregateWrites struct {
 }
 
 // deferAggregateOnly decides whether the final patch of the control plane waits: it does when everything that
-// changed since before is an aggregate of the Machines' readiness and the first such change is younger than
-// aggregateStatusDelay. It then returns how long to wait; the reconcile requeues for that long, so the change is
-// written even when nothing else happens.
-func (r *Reconciler) deferAggregateOnly(before, after *controlplanev1.KThreesControlPlane, now time.Time) (time.Duration, bool) {
+// changed since before is an aggregate of the Machines' readiness, or is the first status of a control plane
+// waiting for its Cluster (waitingForCluster; the infrastructure usually follows within a second, and the status
+// then goes in one write with what that brings), and the first such change is younger than aggregateStatusDelay.
+// It then returns how long to wait; the reconcile requeues for that long, so the change is written even when
+// nothing else happens.
+func (r *Reconciler) deferAggregateOnly(before, after *controlplanev1.KThreesControlPlane, waitingForCluster bool, now time.Time) (time.Duration, bool) {
 	w := r.aggregateWriteState()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	key := types.NamespacedName{Namespace: after.Namespace, Name: after.Name}
-	if !aggregateOnlyChange(before, after) {
+	if !aggregateOnlyChange(before, after) && !firstStatusWhileWaiting(before, after, waitingForCluster) {
 		delete(w.pending, key)
 		return 0, false
 	}
@@ -120,6 +122,13 @@ func aggregateOnlyChange(before, after *controlplanev1.KThreesControlPlane) bool
 	return equality.Semantic.DeepEqual(b, a)
 }
 
+// firstStatusWhileWaiting reports whether after is the first status of a control plane that waits for its Cluster:
+// nothing was written yet and the reconcile stopped before anything was created.
+func firstStatusWhileWaiting(before, after *controlplanev1.KThreesControlPlane, waitingForCluster bool) bool {
+	return waitingForCluster && after.DeletionTimestamp.IsZero() && before.Status.ObservedGeneration == 0 &&
+		len(before.Status.Conditions) == 0 && !equality.Semantic.DeepEqual(before.Status, after.Status)
+}
+
 // readinessChanged reports whether a condition's status changed to or from True.
 func readinessChanged(before, after string) bool {
 	return before != after && (before == string(metav1.ConditionTrue) || after == string(metav1.ConditionTrue))
@@ -145,7 +154,7 @@ func v1beta1ConditionStatus(obj v1beta1conditions.Getter, t clusterv1.ConditionT
 // reconcile waits until the cache shows it, so that it does not compute the status again from an older one.
 func (r *Reconciler) patchControlPlane(ctx context.Context, helper *objpatch.Helper, before *controlplanev1.KThreesControlPlane, cp *controlPlane) (time.Duration, error) {
 	kcp := cp.KCP
-	if wait, ok := r.deferAggregateOnly(before, kcp, r.clock()); ok {
+	if wait, ok := r.deferAggregateOnly(before, kcp, cp.waitingForCluster, r.clock()); ok {
 		ctrl.LoggerFrom(ctx).V(4).Info("Deferring a status change that only follows the Machines' provisioning", "requeueAfter", wait)
 		return wait, nil
 	}

@@ -299,16 +299,41 @@ func TestWritesAggregateOnlyChangesWait(t *testing.T) {
 		notReady("* Machine m: two")(after)
 		start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-		wait, ok := r.deferAggregateOnly(before, after, start)
+		wait, ok := r.deferAggregateOnly(before, after, false, start)
 		g.Expect(ok).To(BeTrue())
 		g.Expect(wait).To(Equal(aggregateStatusDelay))
-		wait, ok = r.deferAggregateOnly(before, after, start.Add(2*time.Second))
+		wait, ok = r.deferAggregateOnly(before, after, false, start.Add(2*time.Second))
 		g.Expect(ok).To(BeTrue())
 		g.Expect(wait).To(Equal(aggregateStatusDelay - 2*time.Second))
-		_, ok = r.deferAggregateOnly(before, after, start.Add(aggregateStatusDelay))
+		_, ok = r.deferAggregateOnly(before, after, false, start.Add(aggregateStatusDelay))
 		g.Expect(ok).To(BeFalse(), "written once the delay is over")
-		_, ok = r.deferAggregateOnly(before, after, start.Add(aggregateStatusDelay+time.Second))
+		_, ok = r.deferAggregateOnly(before, after, false, start.Add(aggregateStatusDelay+time.Second))
 		g.Expect(ok).To(BeTrue(), "a new wait starts after a write")
+	})
+
+	t.Run("the first status of a control plane waiting for its Cluster waits too", func(t *testing.T) {
+		g := NewWithT(t)
+		r := &Reconciler{}
+		before := machinesTestKCP()
+		before.Status = controlplanev1.KThreesControlPlaneStatus{}
+		after := before.DeepCopy()
+		conditions.Set(after, metav1.Condition{Type: controlplanev1.KThreesControlPlaneAvailableCondition, Status: metav1.ConditionFalse, Reason: "NotAvailable"})
+		start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+		_, ok := r.deferAggregateOnly(before, after, false, start)
+		g.Expect(ok).To(BeFalse(), "written at once when the reconcile went on")
+		wait, ok := r.deferAggregateOnly(before, after, true, start)
+		g.Expect(ok).To(BeTrue())
+		g.Expect(wait).To(Equal(aggregateStatusDelay))
+		_, ok = r.deferAggregateOnly(before, after, true, start.Add(aggregateStatusDelay))
+		g.Expect(ok).To(BeFalse(), "written once the delay is over, still waiting")
+
+		written := after.DeepCopy()
+		written.Status.ObservedGeneration = 1
+		later := written.DeepCopy()
+		conditions.Set(later, metav1.Condition{Type: controlplanev1.KThreesControlPlaneAvailableCondition, Status: metav1.ConditionFalse, Reason: "Other"})
+		_, ok = r.deferAggregateOnly(written, later, true, start.Add(time.Minute))
+		g.Expect(ok).To(BeFalse(), "only the first status waits")
 	})
 }
 
