@@ -38,8 +38,9 @@ import (
 // aggregateStatusDelay is how long a change of the control plane's status that only follows the Machines through
 // their provisioning (see aggregateOnlyChange) may wait to be written. A provisioning Machine changes its Ready
 // condition every second or so; the control plane writes the latest state at most this late, or at once together
-// with any other change.
-const aggregateStatusDelay = 5 * time.Second
+// with any other change. It is CAPI's ClusterCache connection retry: a new cluster's next real change (initialized,
+// healthy) usually comes when its first failed workload connection is retried, and the progress goes with it.
+const aggregateStatusDelay = 30 * time.Second
 
 // aggregateWrites tracks, by control plane, since when a change of its Machine aggregates waits to be written. An
 // entry goes with the next write, at the latest the one that removes the finalizer, or when the control plane is
