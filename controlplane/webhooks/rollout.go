@@ -45,8 +45,17 @@ func validateRollout(r *controlplanev1.KThreesControlPlaneRolloutSpec, fldPath *
 				"must be the integer 0 or 1"))
 		}
 	}
+	if days := r.Before.CertificatesExpiryDays; days >= k3sCertificateValidityDays {
+		errs = append(errs, field.Invalid(fldPath.Child("before", "certificatesExpiryDays"), days, certificatesExpiryDaysMessage))
+	}
 	return errs
 }
+
+// k3sCertificateValidityDays is how long K3s issues its leaf certificates for: a window at least that long would make
+// freshly issued certificates due at once, and every Machine replaced or renewed for ever.
+const k3sCertificateValidityDays = 365
+
+const certificatesExpiryDaysMessage = "must be a whole number of days from 7 to 364: K3s issues its certificates for 365 days"
 
 // validateRemediation validates the remediation settings found at fldPath: maxRetry, retryPeriodSeconds and
 // minHealthyPeriodSeconds, when set, are not negative.
@@ -74,9 +83,8 @@ func validateCertificatesExpiryDaysAnnotation(annotations map[string]string, fld
 	if !ok {
 		return nil
 	}
-	if days, err := strconv.ParseInt(value, 10, 32); err != nil || days < 7 {
-		return field.ErrorList{field.Invalid(fldPath.Key(controlplanev1.CertificatesExpiryDaysAnnotation), value,
-			"must be a whole number of days, at least 7 (as spec.rollout.before.certificatesExpiryDays)")}
+	if days, err := strconv.ParseInt(value, 10, 32); err != nil || days < 7 || days >= k3sCertificateValidityDays {
+		return field.ErrorList{field.Invalid(fldPath.Key(controlplanev1.CertificatesExpiryDaysAnnotation), value, certificatesExpiryDaysMessage)}
 	}
 	return nil
 }

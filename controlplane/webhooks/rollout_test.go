@@ -48,6 +48,12 @@ func Test_validateRollout(t *testing.T) {
 			}},
 		},
 		{name: "maxSurge 2", rollout: surge(intstr.FromInt32(2)), wantErr: `spec.rollout.strategy.rollingUpdate.maxSurge: Invalid value: "2"`},
+		{name: "certificatesExpiryDays 364", rollout: controlplanev1.KThreesControlPlaneRolloutSpec{Before: controlplanev1.KThreesControlPlaneRolloutBeforeSpec{CertificatesExpiryDays: 364}}},
+		{
+			name:    "certificatesExpiryDays 365",
+			rollout: controlplanev1.KThreesControlPlaneRolloutSpec{Before: controlplanev1.KThreesControlPlaneRolloutBeforeSpec{CertificatesExpiryDays: 365}},
+			wantErr: `spec.rollout.before.certificatesExpiryDays: Invalid value: 365: must be a whole number of days from 7 to 364`,
+		},
 		{name: "maxSurge -1", rollout: surge(intstr.FromInt32(-1)), wantErr: `spec.rollout.strategy.rollingUpdate.maxSurge: Invalid value: "-1"`},
 		{name: "maxSurge string", rollout: surge(intstr.FromString("1")), wantErr: `spec.rollout.strategy.rollingUpdate.maxSurge: Invalid value: "1"`},
 		{name: "maxSurge percentage", rollout: surge(intstr.FromString("100%")), wantErr: `spec.rollout.strategy.rollingUpdate.maxSurge: Invalid value: "100%"`},
@@ -127,7 +133,8 @@ func Test_validateCertificatesExpiryDaysAnnotation(t *testing.T) {
 		{name: "30 days", value: ptr.To("30")},
 		{name: "the field's minimum", value: ptr.To("7")},
 		{name: "below the minimum", value: ptr.To("6"), wantErr: `metadata.annotations[controlplane.cluster.x-k8s.io/certificates-expiry-days]: Invalid value: "6"`},
-		{name: "not a number", value: ptr.To("30d"), wantErr: "must be a whole number of days, at least 7"},
+		{name: "not a number", value: ptr.To("30d"), wantErr: "must be a whole number of days from 7 to 364"},
+		{name: "as long as the certificates' validity", value: ptr.To("365"), wantErr: `Invalid value: "365"`},
 		{name: "empty", value: ptr.To(""), wantErr: `Invalid value: ""`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -40,19 +40,32 @@ import (
 // an upgrade or a reboot renews the certificates without a new Machine.
 
 // certificatesExpiry is when the Machine's certificates expire, if known: CAPI's annotation on the Machine (a
-// statement by the user, which core prefers too), else the control plane's on the KThreesConfig, else the status
-// core copied from either. An unparsable annotation is skipped: it cannot tell when they expire.
+// statement by the user, which core prefers too), else what this controller observes (its etcd member in this
+// reconcile, or the KThreesConfig's annotation), else the status core copied. An unparsable annotation is skipped:
+// it cannot tell when they expire.
 func certificatesExpiry(cp *controlPlane, m *clusterv1.Machine) (time.Time, bool) {
 	if t, ok := parseExpiry(m.Annotations); ok {
 		return t, true
 	}
-	if config, ok := cp.Configs[m.Name]; ok {
-		if t, ok := parseExpiry(config.Annotations); ok {
-			return t, true
-		}
+	if t, ok := observedCertificatesExpiry(cp, m); ok {
+		return t, true
 	}
 	if !m.Status.CertificatesExpiryDate.IsZero() {
 		return m.Status.CertificatesExpiryDate.Time, true
+	}
+	return time.Time{}, false
+}
+
+// observedCertificatesExpiry is the expiry this controller knows from the node's etcd member: seen in this
+// reconcile, else recorded on the KThreesConfig earlier.
+func observedCertificatesExpiry(cp *controlPlane, m *clusterv1.Machine) (time.Time, bool) {
+	if cp.health != nil && m.Status.NodeRef.IsDefined() {
+		if t, ok := cp.health.certificatesExpiry[m.Status.NodeRef.Name]; ok {
+			return t, true
+		}
+	}
+	if config, ok := cp.Configs[m.Name]; ok {
+		return parseExpiry(config.Annotations)
 	}
 	return time.Time{}, false
 }
@@ -111,11 +124,17 @@ func (r *Reconciler) reconcileCertificatesExpiry(ctx context.Context, cp *contro
 			continue
 		}
 		value := observed.UTC().Format(time.RFC3339)
-		if config.Annotations[clusterv1.MachineCertificatesExpiryDateAnnotation] == value || r.expiryWriteInFlight(config, value) {
+		if config.Annotations[clusterv1.MachineCertificatesExpiryDateAnnotation] == value {
+			r.recordedExpiries.Delete(config.UID)
+			continue
+		}
+		if r.expiryWriteInFlight(config, value) {
 			continue
 		}
 		writtenOver := config.ResourceVersion
-		_, wasDue := certificatesRenewalDue(cp, m)
+		// Whether the certificates were due by the expiry recorded before, to warn once when they enter the window.
+		previous, recorded := parseExpiry(config.Annotations)
+		wasDue := recorded && certificatesExpiryDays(cp.KCP) > 0 && renewalWindowStart(cp, previous).Before(cp.reconcileTime)
 		patch := client.MergeFrom(config.DeepCopy())
 		if config.Annotations == nil {
 			config.Annotations = map[string]string{}
@@ -130,7 +149,7 @@ func (r *Reconciler) reconcileCertificatesExpiry(ctx context.Context, cp *contro
 		r.recordedExpiries.Store(config.UID, recordedExpiry{value: value, writtenOver: writtenOver})
 		ctrl.LoggerFrom(ctx).V(2).Info("Recorded the certificates expiry of a control-plane Machine", "Machine", machineRef(m), "expiry", value)
 		cp.upToDate[m.Name] = machineUpToDate(cp, m)
-		if _, due := certificatesRenewalDue(cp, m); due && !wasDue {
+		if due := certificatesExpiryDays(cp.KCP) > 0 && renewalWindowStart(cp, observed).Before(cp.reconcileTime); due && !wasDue {
 			r.Recorder.Eventf(cp.KCP, corev1.EventTypeWarning, "CertificatesExpiringSoon",
 				"Machine %s: the K3s certificates of Node %s expire at %s, within spec.rollout.before.certificatesExpiryDays (%d days)",
 				m.Name, m.Status.NodeRef.Name, value, certificatesExpiryDays(cp.KCP))

@@ -83,8 +83,11 @@ const (
 	// inPlaceVersionUpgrade: only its version differs (its certificates may be due too: K3s renews certificates in
 	// its own renewal window as it restarts, and a renewal follows if they are still due).
 	inPlaceVersionUpgrade
-	// inPlaceCertificatesRenewal: only its certificates are due.
+	// inPlaceCertificatesRenewal: only its certificates are due, as this controller observed them.
 	inPlaceCertificatesRenewal
+	// inPlaceCertificatesUnconfirmable: only its certificates are due, but a renewal in place could not be told
+	// done (see renewalConfirmable); the Machine is neither renewed nor replaced, and the status says why.
+	inPlaceCertificatesUnconfirmable
 )
 
 // inPlaceChangeFor tells which in-place change brings the Machine up to date.
@@ -98,9 +101,21 @@ func inPlaceChangeFor(cp *controlPlane, m *clusterv1.Machine) inPlaceChange {
 		return noInPlaceChange
 	case result.versionOutdated:
 		return inPlaceVersionUpgrade
-	default:
+	case renewalConfirmable(cp, m) == "":
 		return inPlaceCertificatesRenewal
+	default:
+		return inPlaceCertificatesUnconfirmable
 	}
+}
+
+// outdatedForRollout are the Machines a rollout replaces: with in-place changes on, not those an in-place change
+// brings up to date (or would, when it cannot be confirmed), which must never be replaced for it.
+func outdatedForRollout(cp *controlPlane) collections.Machines {
+	outdated := cp.MachinesNeedingRollout()
+	if !inPlaceEnabled(cp.KCP) {
+		return outdated
+	}
+	return outdated.Filter(func(m *clusterv1.Machine) bool { return inPlaceChangeFor(cp, m) == noInPlaceChange })
 }
 
 // reconcileInPlaceUpgrade moves the in-place upgrade on by one step. handled is true when an in-place upgrade owns
@@ -115,6 +130,10 @@ func (r *Reconciler) reconcileInPlaceUpgrade(ctx context.Context, cp *controlPla
 	if !inPlaceEnabled(cp.KCP) {
 		return ctrl.Result{}, false, nil
 	}
+	if current := int32(cp.Machines.Filter(collections.Not(collections.HasDeletionTimestamp)).Len()); current != cp.DesiredReplicas() || cp.DeletingMachines().Len() > 0 {
+		// Scaling, and the replacement of remediated Machines, go first: an in-place change needs every Machine.
+		return ctrl.Result{}, false, nil
+	}
 	for _, m := range cp.Machines.SortedByCreationTimestamp() {
 		switch inPlaceChangeFor(cp, m) {
 		case inPlaceVersionUpgrade:
@@ -123,6 +142,8 @@ func (r *Reconciler) reconcileInPlaceUpgrade(ctx context.Context, cp *controlPla
 		case inPlaceCertificatesRenewal:
 			res, err := r.startInPlaceCertificatesRenewal(ctx, cp, m)
 			return res, true, err
+		case inPlaceCertificatesUnconfirmable:
+			cp.preflightMessages = append(cp.preflightMessages, fmt.Sprintf("Machine %s: its certificates are not renewed in place: %s", m.Name, renewalConfirmable(cp, m)))
 		}
 	}
 	return ctrl.Result{}, false, nil

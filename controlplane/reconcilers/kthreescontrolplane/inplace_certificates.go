@@ -39,22 +39,34 @@ import (
 // k3sCertificateValidityDays is how long K3s's leaf certificates are valid.
 const k3sCertificateValidityDays = 365
 
+// renewalConfirmable says why a renewal of the Machine's certificates in place could not be told done, "" when it
+// can: the expiry that makes it due must be the one this controller observes through the node's etcd member
+// (a date only a user's annotation gives would stay due after the renewal, which would then repeat for ever), and
+// the window must be shorter than the validity of the certificates K3s issues.
+func renewalConfirmable(cp *controlPlane, m *clusterv1.Machine) string {
+	days := certificatesExpiryDays(cp.KCP)
+	switch {
+	case !cp.EtcdInspected():
+		return "etcd is not inspected (etcd-proxy disabled), so renewed certificates could not be observed"
+	case days >= k3sCertificateValidityDays:
+		return fmt.Sprintf("certificatesExpiryDays (%d) must be less than the %d days K3s issues its certificates for", days, k3sCertificateValidityDays)
+	}
+	expiry, ok := observedCertificatesExpiry(cp, m)
+	if !ok || !renewalWindowStart(cp, expiry).Before(cp.reconcileTime) {
+		return "the date that makes its certificates due is not the one its etcd member presents " +
+			"(machine.cluster.x-k8s.io/certificates-expiry set on the Machine?)"
+	}
+	return ""
+}
+
 // startInPlaceCertificatesRenewal marks the Machine for the renewal of its node's certificates once the control
 // plane is steady and healthy.
 func (r *Reconciler) startInPlaceCertificatesRenewal(ctx context.Context, cp *controlPlane, m *clusterv1.Machine) (ctrl.Result, error) {
-	if days := certificatesExpiryDays(cp.KCP); days >= k3sCertificateValidityDays {
-		// Renewed certificates would be due at once: the renewals would never end.
-		msg := fmt.Sprintf("Machine %s: its certificates are not renewed in place: spec.rollout.before.certificatesExpiryDays (%d) "+
-			"must be less than the %d days K3s issues its certificates for", m.Name, days, k3sCertificateValidityDays)
-		cp.preflightMessages = append(cp.preflightMessages, msg)
-		r.Recorder.Event(cp.KCP, corev1.EventTypeWarning, "CertificatesRenewalRefused", msg)
-		return ctrl.Result{}, nil
-	}
 	if problems := inPlacePreflight(cp); len(problems) > 0 {
 		cp.preflightMessages = append(cp.preflightMessages, problems...)
 		return ctrl.Result{RequeueAfter: inPlaceStalledPollInterval}, nil
 	}
-	expiry, _ := certificatesExpiry(cp, m)
+	expiry, _ := observedCertificatesExpiry(cp, m)
 	renewing := expiry.UTC().Format(time.RFC3339)
 	patch := client.MergeFrom(m.DeepCopy())
 	if m.Annotations == nil {
@@ -116,9 +128,6 @@ func (r *Reconciler) continueInPlaceCertificatesRenewal(ctx context.Context, cp 
 			pod.Namespace, pod.Name, nodeName, podFailure(pod))
 		r.Recorder.Eventf(cp.KCP, corev1.EventTypeWarning, "InPlaceUpgradeStalled", "Machine %s: %s", m.Name, progress.step)
 		return ctrl.Result{RequeueAfter: inPlaceStalledPollInterval}, nil
-	case pod.Status.Phase == corev1.PodSucceeded && !cp.EtcdInspected() && healthy:
-		// Without the etcd proxy nothing shows the new certificates; the rotation ran and K3s is back.
-		return r.finishInPlaceCertificatesRenewal(ctx, cp, m, wc, nodeName, time.Time{})
 	}
 
 	why := fmt.Sprintf("Node %s Ready %t", nodeName, k3supgrade.NodeReady(node))
@@ -159,10 +168,7 @@ func (r *Reconciler) finishInPlaceCertificatesRenewal(ctx context.Context, cp *c
 	}
 	cp.inPlace = nil
 	cp.upToDate[m.Name] = machineUpToDate(cp, m)
-	newExpiry := "unknown (etcd is not inspected)"
-	if !expiry.IsZero() {
-		newExpiry = expiry.UTC().Format(time.RFC3339)
-	}
+	newExpiry := expiry.UTC().Format(time.RFC3339)
 	ctrl.LoggerFrom(ctx).Info("Renewed the certificates of a control-plane Machine in place", "Machine", machineRef(m), "expiry", newExpiry)
 	r.Recorder.Eventf(cp.KCP, corev1.EventTypeNormal, "CertificatesRenewed",
 		"Renewed in place the K3s certificates of Machine %s; they now expire at %s", m.Name, newExpiry)

@@ -81,8 +81,8 @@ func TestContinueInPlaceCertificatesRenewal(t *testing.T) {
 		},
 		{name: "renewed and healthy: done", pod: rotation(corev1.PodSucceeded), observed: renewed, wantPod: "gone", wantDone: true, wantEvents: []string{"CertificatesRenewed"}},
 		{
-			name: "without etcd inspection: done once the Pod succeeded and the Node is Ready", pod: rotation(corev1.PodSucceeded),
-			noEtcd: true, wantPod: "gone", wantDone: true, wantEvents: []string{"CertificatesRenewed"},
+			name: "without etcd inspection (started before it was disabled): never told done, waits until it stalls", pod: rotation(corev1.PodSucceeded),
+			noEtcd: true, wantPod: "kept", wantStep: "waiting for Node node-0 to be Ready with renewed certificates",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

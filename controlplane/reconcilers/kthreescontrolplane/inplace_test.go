@@ -76,14 +76,34 @@ func TestInPlaceChangeFor(t *testing.T) {
 	g.Expect(inPlaceChangeFor(cp, cp.Machines["m0"])).To(Equal(inPlaceVersionUpgrade))
 	g.Expect(inPlaceChangeFor(cp, cp.Machines["m1"])).To(Equal(noInPlaceChange), "up to date")
 
-	// Certificates due: renewed in place when that is all; the version goes first when both are due.
+	// Certificates due, as the etcd members present them: renewed in place when that is all; the version goes first
+	// when both are due.
 	cp.KCP.Spec.Rollout.Before.CertificatesExpiryDays = 30
-	soon := cp.reconcileTime.Add(10 * 24 * time.Hour).UTC().Format(time.RFC3339)
+	cp.health.certificatesExpiry = map[string]time.Time{}
 	for _, name := range []string{"m0", "m1"} {
-		cp.Machines[name].Annotations = map[string]string{clusterv1.MachineCertificatesExpiryDateAnnotation: soon}
+		cp.Machines[name].Status.NodeRef = clusterv1.MachineNodeReference{Name: "node-" + name}
+		cp.health.certificatesExpiry["node-"+name] = cp.reconcileTime.Add(10 * 24 * time.Hour)
 	}
 	g.Expect(inPlaceChangeFor(cp, cp.Machines["m1"])).To(Equal(inPlaceCertificatesRenewal))
 	g.Expect(inPlaceChangeFor(cp, cp.Machines["m0"])).To(Equal(inPlaceVersionUpgrade))
+
+	// Due only by a date set on the Machine: a renewal could never be told done, so none starts, and no rollout
+	// replaces the Machine for it.
+	cp.health.certificatesExpiry["node-m1"] = cp.reconcileTime.Add(300 * 24 * time.Hour)
+	cp.Machines["m1"].Annotations = map[string]string{clusterv1.MachineCertificatesExpiryDateAnnotation: cp.reconcileTime.Add(24 * time.Hour).UTC().Format(time.RFC3339)}
+	g.Expect(inPlaceChangeFor(cp, cp.Machines["m1"])).To(Equal(inPlaceCertificatesUnconfirmable))
+	g.Expect(renewalConfirmable(cp, cp.Machines["m1"])).To(ContainSubstring("not the one its etcd member presents"))
+	g.Expect(outdatedForRollout(cp).Names()).To(BeEmpty(), "in-place changes are never rolled out")
+	cp.Machines["m1"].Annotations = nil
+	cp.health.certificatesExpiry["node-m1"] = cp.reconcileTime.Add(10 * 24 * time.Hour)
+
+	// A window as long as K3s's validity, or no etcd inspection, cannot be confirmed either.
+	cp.KCP.Spec.Rollout.Before.CertificatesExpiryDays = 365
+	g.Expect(renewalConfirmable(cp, cp.Machines["m1"])).To(ContainSubstring("must be less than the 365 days"))
+	cp.KCP.Spec.Rollout.Before.CertificatesExpiryDays = 30
+	cp.KCP.Spec.KThreesConfigSpec.ServerConfig.DisableComponents = []string{"etcd-proxy"}
+	g.Expect(inPlaceChangeFor(cp, cp.Machines["m1"])).To(Equal(inPlaceCertificatesUnconfirmable))
+	cp.KCP.Spec.KThreesConfigSpec.ServerConfig.DisableComponents = nil
 
 	// A Machine that also needs something a restart cannot bring is replaced, not upgraded in place.
 	cp.KCP.Spec.Rollout.After = metav1.NewTime(time.Now().Add(-time.Minute))
@@ -91,10 +111,24 @@ func TestInPlaceChangeFor(t *testing.T) {
 	g.Expect(inPlaceChangeFor(cp, cp.Machines["m0"])).To(Equal(noInPlaceChange))
 	cp.Machines["m1"].CreationTimestamp = metav1.NewTime(time.Now().Add(-time.Hour))
 	g.Expect(inPlaceChangeFor(cp, cp.Machines["m1"])).To(Equal(noInPlaceChange))
+	g.Expect(outdatedForRollout(cp).Names()).To(ConsistOf("m0", "m1"))
 
 	now := metav1.Now()
 	cp.Machines["m1"].DeletionTimestamp = &now
 	g.Expect(inPlaceChangeFor(cp, cp.Machines["m1"])).To(Equal(noInPlaceChange), "deleting")
+}
+
+// With a Machine missing (remediated) or being deleted, no in-place change starts: scaling goes first, and the
+// Machines an in-place change would bring up to date are not replaced meanwhile.
+func TestReconcileInPlaceUpgradeLetsScalingGoFirst(t *testing.T) {
+	g := NewWithT(t)
+	cp := inPlaceScope("v1.34.6+k3s1", "v1.34.5+k3s1", "v1.34.5+k3s1")
+	cp.KCP.Spec.Replicas = ptr.To(int32(3))
+	r := &Reconciler{Recorder: record.NewFakeRecorder(10)}
+	_, handled, err := r.reconcileInPlaceUpgrade(t.Context(), cp)
+	g.Expect(err).ToNot(HaveOccurred())
+	g.Expect(handled).To(BeFalse())
+	g.Expect(outdatedForRollout(cp).Names()).To(BeEmpty())
 }
 
 func TestInPlacePreflight(t *testing.T) {
@@ -196,17 +230,16 @@ func TestInPlaceWaitStallsAfterTheTimeout(t *testing.T) {
 	g.Expect(rollingOut.Message).To(ContainSubstring("Upgrading Machine m0 in place to v1.34.6+k3s1"))
 }
 
-// A Machine whose certificates are due is marked for an in-place renewal at its own version, unless
-// certificatesExpiryDays is not below K3s's certificate validity: renewed certificates would be due at once.
+// A Machine whose certificates are due, as its etcd member presents them, is marked for an in-place renewal at its
+// own version; with a window as long as K3s's certificate validity it is not, and the status says why.
 func TestStartInPlaceCertificatesRenewal(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		days       int32
-		wantEvent  string
 		wantMarked bool
 	}{
-		{name: "due", days: 30, wantEvent: "CertificatesRenewalStarted", wantMarked: true},
-		{name: "window as long as the validity", days: 365, wantEvent: "CertificatesRenewalRefused"},
+		{name: "due", days: 30, wantMarked: true},
+		{name: "window as long as the validity", days: 365},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -216,20 +249,23 @@ func TestStartInPlaceCertificatesRenewal(t *testing.T) {
 			cp.KCP.Spec.Rollout.Before.CertificatesExpiryDays = tc.days
 			cp.reconcileTime = now
 			m := cp.Machines["m0"]
-			m.Annotations = map[string]string{clusterv1.MachineCertificatesExpiryDateAnnotation: "2026-12-17T05:00:00Z"}
+			m.Status.NodeRef = clusterv1.MachineNodeReference{Name: "node-0"}
+			cp.health.certificatesExpiry = map[string]time.Time{"node-0": time.Date(2026, 12, 17, 5, 0, 0, 0, time.UTC)}
 			recorder := record.NewFakeRecorder(10)
 			r := &Reconciler{Client: fake.NewClientBuilder().WithScheme(machinesTestScheme()).WithObjects(m.DeepCopy()).Build(),
 				Recorder: recorder, now: func() time.Time { return now }}
 
 			_, handled, err := r.reconcileInPlaceUpgrade(t.Context(), cp)
 			g.Expect(err).ToNot(HaveOccurred())
-			g.Expect(handled).To(BeTrue())
-			g.Expect(<-recorder.Events).To(ContainSubstring(tc.wantEvent))
 			if !tc.wantMarked {
+				g.Expect(handled).To(BeFalse(), "other work is not blocked")
+				g.Expect(recorder.Events).To(BeEmpty())
 				g.Expect(m.Annotations).ToNot(HaveKey(controlplanev1.InPlaceUpgradeTargetAnnotation))
 				g.Expect(strings.Join(cp.preflightMessages, "")).To(ContainSubstring("must be less than the 365 days"))
 				return
 			}
+			g.Expect(handled).To(BeTrue())
+			g.Expect(<-recorder.Events).To(ContainSubstring("CertificatesRenewalStarted"))
 			g.Expect(m.Annotations).To(HaveKeyWithValue(controlplanev1.InPlaceUpgradeTargetAnnotation, "v1.34.5+k3s1"))
 			g.Expect(m.Annotations).To(HaveKeyWithValue(controlplanev1.InPlaceCertificatesRenewalAnnotation, "2026-12-17T05:00:00Z"))
 			g.Expect(m.Annotations).To(HaveKey(clusterv1.UpdateInProgressAnnotation))

@@ -45,7 +45,7 @@ func (r *Reconciler) reconcileReplicas(ctx context.Context, cp *controlPlane) (c
 	if res, handled, err := r.reconcileInPlaceUpgrade(ctx, cp); handled || err != nil {
 		return res, err
 	}
-	if outdated := cp.MachinesNeedingRollout(); outdated.Len() > 0 {
+	if outdated := outdatedForRollout(cp); outdated.Len() > 0 {
 		return r.rolloutControlPlane(ctx, cp, outdated)
 	}
 
