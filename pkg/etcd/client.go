@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -47,9 +48,18 @@ type proxyClient struct {
 	leaderID uint64
 	nodeName string
 	podName  string
-	// serverCertNotAfter is when the member's serving certificate expires, as seen when connecting.
+	// serverCertNotAfter is when the member's serving certificate expires, as seen when connecting (or when the
+	// connection was last refreshed for reuse).
 	serverCertNotAfter time.Time
+	// status asks the member for the leader's ID; handshake is the record of the connection's TLS handshakes. Both
+	// serve refresh, when the connection is reused.
+	status    func(ctx context.Context) (uint64, error)
+	handshake *handshake
+	// callFailed is set when a call fails: the connection is then closed rather than kept.
+	callFailed atomic.Bool
 }
+
+var _ reusable = &proxyClient{}
 
 var _ Client = &proxyClient{}
 
@@ -109,9 +119,39 @@ func connect(ctx context.Context, cfg Config, t dialTarget, dial connDialer) (Cl
 	}
 	c := &capietcd.Client{EtcdClient: cli, Endpoint: t.podName, LeaderID: status.Leader, CallTimeout: cfg.CallTimeout}
 	pc := newProxyClient(c, status.Leader, t.nodeName, t.podName)
+	pc.handshake = t.handshake
 	pc.serverCertNotAfter = t.handshake.serverNotAfter()
+	pc.status = func(ctx context.Context) (uint64, error) {
+		status, err := cli.Status(ctx, t.podName)
+		if err != nil {
+			return 0, err
+		}
+		c.LeaderID = status.Leader
+		return status.Leader, nil
+	}
 	return pc, nil
 }
+
+// refresh asks the member for the leader again before the connection is reused, and takes the expiry of the
+// certificate its last handshake saw (gRPC handshakes again when it reconnects, after K3s restarted).
+func (c *proxyClient) refresh(ctx context.Context) error {
+	if c.status == nil {
+		return errors.New("the connection cannot be refreshed")
+	}
+	leader, err := c.status(ctx)
+	if err != nil {
+		return c.wrap("get the etcd status", err)
+	}
+	c.leaderID = leader
+	if notAfter := c.handshake.serverNotAfter(); !notAfter.IsZero() {
+		c.serverCertNotAfter = notAfter
+	}
+	return nil
+}
+
+func (c *proxyClient) failed() bool { return c.callFailed.Load() }
+
+func (c *proxyClient) closeConn() error { return c.Close() }
 
 // newProxyClient wraps a connected CAPI etcd client.
 func newProxyClient(c capiClient, leaderID uint64, nodeName, podName string) *proxyClient {
@@ -121,7 +161,7 @@ func newProxyClient(c capiClient, leaderID uint64, nodeName, podName string) *pr
 // NodeName returns the name of the node whose member the client is connected to.
 func (c *proxyClient) NodeName() string { return c.nodeName }
 
-// LeaderID returns the ID of the leader when the client connected.
+// LeaderID returns the ID of the leader when the client connected, or when its connection was reused.
 func (c *proxyClient) LeaderID() uint64 { return c.leaderID }
 
 // ServerCertificateExpiry returns when the member's serving certificate expires.
@@ -201,5 +241,6 @@ func (c *proxyClient) Close() error {
 
 // wrap adds the operation and the node and pod to an error.
 func (c *proxyClient) wrap(op string, err error) error {
+	c.callFailed.Store(true)
 	return fmt.Errorf("failed to %s through etcd-proxy pod %s on node %q: %w", op, c.podName, c.nodeName, err)
 }

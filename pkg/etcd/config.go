@@ -35,6 +35,10 @@ const (
 
 	// DefaultMaxClusters is the default number of clusters whose TLS material and pods are cached.
 	DefaultMaxClusters = 1024
+
+	// DefaultIdleTimeout is how long a connection to a member is kept for reuse after its last use, by default:
+	// longer than the gaps between a changing cluster's reconciles, short enough that a fleet at rest keeps none.
+	DefaultIdleTimeout = 30 * time.Second
 )
 
 // Config configures the etcd connections a Connector opens. Zero values mean the defaults.
@@ -51,6 +55,9 @@ type Config struct {
 
 	// MaxClusters bounds the number of clusters with cached state; the least recently used is dropped first.
 	MaxClusters int
+
+	// IdleTimeout is how long a connection is kept for reuse after it was closed; negative turns reuse off.
+	IdleTimeout time.Duration
 
 	// Logger is the logger of the etcd client library; nil discards its logs (errors are returned anyway).
 	Logger *zap.Logger
@@ -78,6 +85,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxClusters <= 0 {
 		c.MaxClusters = DefaultMaxClusters
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()

@@ -33,11 +33,11 @@ func TestConfig_withDefaults(t *testing.T) {
 		want Config
 	}{
 		{name: "zero", in: Config{}, want: Config{DialTimeout: 10 * time.Second, CallTimeout: 15 * time.Second,
-			PodCacheTTL: time.Minute, MaxClusters: 1024}},
-		{name: "negative", in: Config{DialTimeout: -1, CallTimeout: -1, PodCacheTTL: -1, MaxClusters: -1},
-			want: Config{DialTimeout: 10 * time.Second, CallTimeout: 15 * time.Second, PodCacheTTL: time.Minute, MaxClusters: 1024}},
-		{name: "set", in: Config{DialTimeout: time.Second, CallTimeout: 2 * time.Second, PodCacheTTL: 3 * time.Second, MaxClusters: 4, Logger: logger},
-			want: Config{DialTimeout: time.Second, CallTimeout: 2 * time.Second, PodCacheTTL: 3 * time.Second, MaxClusters: 4, Logger: logger}},
+			PodCacheTTL: time.Minute, MaxClusters: 1024, IdleTimeout: 30 * time.Second}},
+		{name: "negative, reuse off", in: Config{DialTimeout: -1, CallTimeout: -1, PodCacheTTL: -1, MaxClusters: -1, IdleTimeout: -1},
+			want: Config{DialTimeout: 10 * time.Second, CallTimeout: 15 * time.Second, PodCacheTTL: time.Minute, MaxClusters: 1024, IdleTimeout: -1}},
+		{name: "set", in: Config{DialTimeout: time.Second, CallTimeout: 2 * time.Second, PodCacheTTL: 3 * time.Second, MaxClusters: 4, IdleTimeout: 5 * time.Second, Logger: logger},
+			want: Config{DialTimeout: time.Second, CallTimeout: 2 * time.Second, PodCacheTTL: 3 * time.Second, MaxClusters: 4, IdleTimeout: 5 * time.Second, Logger: logger}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -63,7 +63,8 @@ type dialFunc func(ctx context.Context, target dialTarget) (Client, error)
 // is reused until it nears expiry or the CA changes. A connection failure drops the cluster's cache, so the
 // next attempt starts afresh instead of reusing stale state (CAPRKE2 #919); Invalidate does the same for
 // failures seen by callers, and Forget drops the cluster for good when it is deleted. At most
-// Config.MaxClusters clusters are cached. A Connector is safe for concurrent use; create one per manager.
+// Config.MaxClusters clusters are cached. Connections are kept for reuse (pool.go). A Connector is safe for
+// concurrent use; create one per manager.
 type Connector struct {
 	cfg  Config
 	now  func() time.Time
@@ -82,6 +83,8 @@ type clusterState struct {
 	mu   sync.Mutex
 	tls  *tlsEntry
 	pods *proxyPods
+	// idle are the connections kept for reuse, by node name.
+	idle map[string]*idleConn
 }
 
 // tlsEntry is the cached TLS configuration of a cluster for one CA.
@@ -127,14 +130,23 @@ func (c *Connector) Invalidate(cluster client.ObjectKey) {
 	}
 	s.mu.Lock()
 	s.tls, s.pods = nil, nil
+	kept := s.dropIdleLocked()
 	s.mu.Unlock()
+	closeAll(kept)
 }
 
 // Forget drops everything cached for the cluster; call it when the cluster is deleted.
 func (c *Connector) Forget(cluster client.ObjectKey) {
 	c.mu.Lock()
+	s := c.clusters[cluster]
 	delete(c.clusters, cluster)
 	c.mu.Unlock()
+	if s != nil {
+		s.mu.Lock()
+		kept := s.dropIdleLocked()
+		s.mu.Unlock()
+		closeAll(kept)
+	}
 }
 
 // state returns the state of the cluster, creating it, and evicting the least recently used cluster when
@@ -164,6 +176,12 @@ func (c *Connector) evictLocked() {
 		if first || s.lastUsed.Before(oldestUse) {
 			oldest, oldestUse, first = key, s.lastUsed, false
 		}
+	}
+	if s := c.clusters[oldest]; s != nil {
+		s.mu.Lock()
+		kept := s.dropIdleLocked()
+		s.mu.Unlock()
+		go closeAll(kept) // not under c.mu
 	}
 	delete(c.clusters, oldest)
 }

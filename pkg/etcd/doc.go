@@ -26,6 +26,10 @@ limitations under the License.
 // CAPI's Dialer races when shared (kubernetes-sigs/cluster-api#12778). Only pods are dialed, never node
 // addresses, so IPv4, IPv6 and dual-stack nodes are all the same to this package.
 //
+// A closed client's connection is kept for Config.IdleTimeout and handed to the next caller for the same node and
+// pod after a Status call, unless a call on it failed (pool.go): the port-forward and the handshakes cost more
+// than the health check, and a changing cluster is reconciled every few seconds.
+//
 // # TLS
 //
 // The relay does not terminate TLS: the client talks TLS end to end with K3s's etcd. The management cluster

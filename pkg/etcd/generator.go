@@ -63,13 +63,16 @@ func (g *generator) ForNode(ctx context.Context, nodeName string) (Client, error
 	return g.dial(ctx, nodeName, retry)
 }
 
-// dial connects through the pod, dropping the cluster's cache on failure.
+// dial connects through the pod, or reuses the connection kept for it, dropping the cluster's cache on failure.
 func (g *generator) dial(ctx context.Context, nodeName, pod string) (Client, error) {
-	tlsConfig, err := g.connector.tlsConfig(g.cluster, g.ca)
+	clusterTLS, err := g.connector.tlsConfig(g.cluster, g.ca)
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to etcd on node %q: %w", nodeName, err)
 	}
-	tlsConfig, hs := recordVerification(tlsConfig)
+	if c := g.connector.reuse(ctx, g.cluster, nodeName, pod, clusterTLS); c != nil {
+		return c, nil
+	}
+	tlsConfig, hs := recordVerification(clusterTLS)
 	c, err := g.connector.dial(ctx, dialTarget{restConfig: g.restConfig, nodeName: nodeName, podName: pod, tlsConfig: tlsConfig, handshake: hs})
 	if err != nil {
 		if vErr := hs.lastFailure(); vErr != nil {
@@ -79,7 +82,7 @@ func (g *generator) dial(ctx context.Context, nodeName, pod string) (Client, err
 		return nil, fmt.Errorf("failed to connect to etcd on node %q through pod %s/%s of cluster %s: %w",
 			nodeName, etcdproxy.Namespace, pod, g.cluster, err)
 	}
-	return c, nil
+	return g.connector.lend(g.cluster, nodeName, pod, clusterTLS, c), nil
 }
 
 // ForFirstAvailableNode tries the nodes in order and returns a client for the first one that connects.

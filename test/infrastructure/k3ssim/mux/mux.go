@@ -89,6 +89,10 @@ type workloadCluster struct {
 	admin      *keyPair
 
 	etcdCerts map[string]*tls.Certificate
+	// etcdConns are the open connections to each etcd member (by pod), closed when K3s would drop them: its
+	// member's certificate renewed (K3s restarted) or the member removed.
+	connsMu   sync.Mutex
+	etcdConns map[string]map[net.Conn]struct{}
 
 	// server serves the listener; nil while stopped.
 	server *http.Server
@@ -175,7 +179,7 @@ func (m *Mux) InitWorkloadClusterListener(name string, port int32) (int32, error
 	} else if other, ok := m.ports[port]; ok {
 		return 0, fmt.Errorf("port %d of workload cluster %s is used by workload cluster %s", port, name, other)
 	}
-	c := &workloadCluster{name: name, port: port, etcdCerts: map[string]*tls.Certificate{}}
+	c := &workloadCluster{name: name, port: port, etcdCerts: map[string]*tls.Certificate{}, etcdConns: map[string]map[net.Conn]struct{}{}}
 	c.handler = m.newHandler(c)
 	m.clusters[name] = c
 	m.ports[port] = name
@@ -373,6 +377,9 @@ func (m *Mux) AddEtcdMember(name, pod string, caCert *x509.Certificate, caKey cr
 	}
 	_, renewed := c.etcdCerts[pod]
 	c.etcdCerts[pod] = cert
+	if renewed {
+		c.dropEtcdConns(pod)
+	}
 	m.log.Info("etcd member serving", "cluster", name, "pod", pod, "certificateExpiry", cert.Leaf.NotAfter, "renewed", renewed)
 	return nil
 }
@@ -384,6 +391,7 @@ func (m *Mux) DeleteEtcdMember(name, pod string) error {
 	if c, ok := m.clusters[name]; ok {
 		if _, ok := c.etcdCerts[pod]; ok {
 			delete(c.etcdCerts, pod)
+			c.dropEtcdConns(pod)
 			m.log.Info("etcd member removed", "cluster", name, "pod", pod)
 		}
 	}
@@ -430,8 +438,17 @@ func (m *Mux) StartListener(name string) error {
 		TLSConfig: &tls.Config{
 			MinVersion: tls.VersionTLS12,
 			GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-				return m.certificate(c, hello.ServerName)
+				cert, etcd, err := m.certificate(c, hello.ServerName)
+				if etcd {
+					c.trackEtcdConn(hello.ServerName, hello.Conn)
+				}
+				return cert, err
 			},
+		},
+		ConnState: func(conn net.Conn, state http.ConnState) {
+			if tc, ok := conn.(*tls.Conn); ok && (state == http.StateClosed || state == http.StateHijacked) {
+				c.untrackEtcdConn(tc.NetConn())
+			}
 		},
 	}
 	go func(s *http.Server) {
@@ -443,17 +460,50 @@ func (m *Mux) StartListener(name string) error {
 	return nil
 }
 
-// certificate chooses the serving certificate for a TLS connection to the cluster.
-func (m *Mux) certificate(c *workloadCluster, serverName string) (*tls.Certificate, error) {
+// certificate chooses the serving certificate for a TLS connection to the cluster, and tells whether it is an
+// etcd member's.
+func (m *Mux) certificate(c *workloadCluster, serverName string) (*tls.Certificate, bool, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if cert, ok := c.etcdCerts[serverName]; ok {
-		return cert, nil
+		return cert, true, nil
 	}
 	if c.apiCert == nil {
-		return nil, fmt.Errorf("workload cluster %s has no API server", c.name)
+		return nil, false, fmt.Errorf("workload cluster %s has no API server", c.name)
 	}
-	return c.apiCert, nil
+	return c.apiCert, false, nil
+}
+
+func (c *workloadCluster) trackEtcdConn(pod string, conn net.Conn) {
+	c.connsMu.Lock()
+	defer c.connsMu.Unlock()
+	if c.etcdConns[pod] == nil {
+		c.etcdConns[pod] = map[net.Conn]struct{}{}
+	}
+	c.etcdConns[pod][conn] = struct{}{}
+}
+
+func (c *workloadCluster) untrackEtcdConn(conn net.Conn) {
+	c.connsMu.Lock()
+	defer c.connsMu.Unlock()
+	for pod, conns := range c.etcdConns {
+		delete(conns, conn)
+		if len(conns) == 0 {
+			delete(c.etcdConns, pod)
+		}
+	}
+}
+
+// dropEtcdConns closes the connections to the member, as its K3s restart does; clients reconnect and see its
+// new certificate.
+func (c *workloadCluster) dropEtcdConns(pod string) {
+	c.connsMu.Lock()
+	conns := c.etcdConns[pod]
+	delete(c.etcdConns, pod)
+	c.connsMu.Unlock()
+	for conn := range conns {
+		_ = conn.Close()
+	}
 }
 
 // StopListener stops serving the cluster and closes its connections.

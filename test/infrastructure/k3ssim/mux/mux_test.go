@@ -21,6 +21,7 @@ import (
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -239,8 +240,14 @@ func TestMux_EtcdMembers(t *testing.T) {
 		return conn.ConnectionState().PeerCertificates[0].NotAfter
 	}
 	g.Expect(servedExpiry()).To(BeTemporally("==", firstExpiry), "the member's certificate expires with the node's")
+	held, err := tls.Dial("tcp", addr, &tls.Config{ServerName: pod1, RootCAs: etcdCA.pool, MinVersion: tls.VersionTLS12})
+	g.Expect(err).ToNot(HaveOccurred())
+	defer func() { _ = held.Close() }()
+	g.Expect(mx.AddEtcdMember("ns/a", pod1, etcdCA.cert, etcdCA.key, firstExpiry)).To(Succeed())
+	expectOpen(g, held)
 	renewedExpiry := firstExpiry.Add(365 * 24 * time.Hour)
 	g.Expect(mx.AddEtcdMember("ns/a", pod1, etcdCA.cert, etcdCA.key, renewedExpiry)).To(Succeed())
+	expectDropped(g, held, "K3s restarts to renew: its connections drop")
 	g.Expect(servedExpiry()).To(BeTemporally("==", renewedExpiry), "a renewal issues a new certificate")
 
 	// The server name selects the certificate.
@@ -272,9 +279,30 @@ func TestMux_EtcdMembers(t *testing.T) {
 	g.Expect(err).ToNot(HaveOccurred())
 	g.Expect(status.Leader).To(Equal(uint64(100)))
 
+	held, err = tls.Dial("tcp", addr, &tls.Config{ServerName: pod1, RootCAs: etcdCA.pool, MinVersion: tls.VersionTLS12})
+	g.Expect(err).ToNot(HaveOccurred())
 	g.Expect(mx.DeleteEtcdMember("ns/a", pod1)).To(Succeed())
+	expectDropped(g, held, "a removed member's connections drop")
 	g.Expect(mx.HasEtcdMember("ns/a", pod1)).To(BeFalse())
 	g.Expect(verify(pod1, etcdCA.pool)).ToNot(Succeed())
+}
+
+// expectOpen checks that nothing arrives on conn, nor does it close, within a short wait.
+func expectOpen(g Gomega, conn *tls.Conn) {
+	g.Expect(conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))).To(Succeed())
+	_, err := conn.Read(make([]byte, 1))
+	var netErr net.Error
+	g.Expect(errors.As(err, &netErr) && netErr.Timeout()).To(BeTrue(), "the connection stays open: %v", err)
+	g.Expect(conn.SetReadDeadline(time.Time{})).To(Succeed())
+}
+
+// expectDropped checks that the server closes conn.
+func expectDropped(g Gomega, conn *tls.Conn, why string) {
+	g.Expect(conn.SetReadDeadline(time.Now().Add(5 * time.Second))).To(Succeed())
+	_, err := conn.Read(make([]byte, 1))
+	var netErr net.Error
+	g.Expect(err).To(HaveOccurred(), why)
+	g.Expect(errors.As(err, &netErr) && netErr.Timeout()).To(BeFalse(), "%s: %v", why, err)
 }
 
 func TestMux_ListensOnLoopbackOnly(t *testing.T) {
