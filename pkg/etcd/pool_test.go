@@ -55,7 +55,7 @@ func (r *reusableFake) failed() bool {
 	return r.callFailed
 }
 
-func (r *reusableFake) closeConn() error { return r.fakeClient.Close() }
+func (r *reusableFake) closeConn() error { return r.Close() }
 
 // reusableNetwork dials reusableFakes over network and records them.
 type reusableNetwork struct {
