@@ -17,14 +17,14 @@ limitations under the License.
 package webhooks
 
 import (
-	"strconv"
-
 	"slices"
+	"strconv"
 
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
+	"github.com/k3s-io/cluster-api-k3s/pkg/k3supgrade"
 )
 
 // validateRollout validates the rollout settings found at fldPath: the strategy type, when set, is RollingUpdate
@@ -45,15 +45,11 @@ func validateRollout(r *controlplanev1.KThreesControlPlaneRolloutSpec, fldPath *
 				"must be the integer 0 or 1"))
 		}
 	}
-	if days := r.Before.CertificatesExpiryDays; days >= k3sCertificateValidityDays {
+	if days := r.Before.CertificatesExpiryDays; days >= k3supgrade.CertificateValidityDays {
 		errs = append(errs, field.Invalid(fldPath.Child("before", "certificatesExpiryDays"), days, certificatesExpiryDaysMessage))
 	}
 	return errs
 }
-
-// k3sCertificateValidityDays is how long K3s issues its leaf certificates for: a window at least that long would make
-// freshly issued certificates due at once, and every Machine replaced or renewed for ever.
-const k3sCertificateValidityDays = 365
 
 const certificatesExpiryDaysMessage = "must be a whole number of days from 7 to 364: K3s issues its certificates for 365 days"
 
@@ -83,7 +79,7 @@ func validateCertificatesExpiryDaysAnnotation(annotations map[string]string, fld
 	if !ok {
 		return nil
 	}
-	if days, err := strconv.ParseInt(value, 10, 32); err != nil || days < 7 || days >= k3sCertificateValidityDays {
+	if days, err := strconv.ParseInt(value, 10, 32); err != nil || days < 7 || days >= k3supgrade.CertificateValidityDays {
 		return field.ErrorList{field.Invalid(fldPath.Key(controlplanev1.CertificatesExpiryDaysAnnotation), value, certificatesExpiryDaysMessage)}
 	}
 	return nil

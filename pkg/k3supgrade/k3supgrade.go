@@ -34,6 +34,9 @@ import (
 const (
 	// PodNamespace is where upgrade Pods run.
 	PodNamespace = metav1.NamespaceSystem
+	// CertificateValidityDays is how long K3s issues its leaf certificates for. A renewal window at least that long
+	// would make freshly issued certificates due at once, and every Machine replaced or renewed for ever.
+	CertificateValidityDays = 365
 	// mirrorPodAnnotation marks static (mirror) Pods, which cannot be evicted.
 	mirrorPodAnnotation = "kubernetes.io/config.mirror"
 )

@@ -36,9 +36,6 @@ import (
 // instead of replacing the binary. K3s restarts without stopping the pods, so the node is neither cordoned nor
 // drained. It is done when the node's etcd member presents a certificate expiring later than the one renewed.
 
-// k3sCertificateValidityDays is how long K3s's leaf certificates are valid.
-const k3sCertificateValidityDays = 365
-
 // renewalConfirmable says why a renewal of the Machine's certificates in place could not be told done, "" when it
 // can: the expiry that makes it due must be the one this controller observes through the node's etcd member
 // (a date only a user's annotation gives would stay due after the renewal, which would then repeat for ever), and
@@ -48,8 +45,8 @@ func renewalConfirmable(cp *controlPlane, m *clusterv1.Machine) string {
 	switch {
 	case !cp.EtcdInspected():
 		return "etcd is not inspected (etcd-proxy disabled), so renewed certificates could not be observed"
-	case days >= k3sCertificateValidityDays:
-		return fmt.Sprintf("certificatesExpiryDays (%d) must be less than the %d days K3s issues its certificates for", days, k3sCertificateValidityDays)
+	case days >= k3supgrade.CertificateValidityDays:
+		return fmt.Sprintf("certificatesExpiryDays (%d) must be less than the %d days K3s issues its certificates for", days, k3supgrade.CertificateValidityDays)
 	}
 	expiry, ok := observedCertificatesExpiry(cp, m)
 	if !ok || !renewalWindowStart(cp, expiry).Before(cp.reconcileTime) {
