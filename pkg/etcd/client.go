@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 	"k8s.io/client-go/rest"
@@ -111,25 +112,37 @@ func connect(ctx context.Context, cfg Config, t dialTarget, dial connDialer) (Cl
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the etcd client: %w", err)
 	}
+	status := statusOverConnection(cli)
 	statusCtx, cancel := context.WithTimeout(ctx, cfg.CallTimeout)
 	defer cancel()
-	status, err := cli.Status(statusCtx, t.podName)
+	leader, err := status(statusCtx)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("failed to get etcd status within %s: %w", cfg.CallTimeout, err), cli.Close())
 	}
-	c := &capietcd.Client{EtcdClient: cli, Endpoint: t.podName, LeaderID: status.Leader, CallTimeout: cfg.CallTimeout}
-	pc := newProxyClient(c, status.Leader, t.nodeName, t.podName)
+	c := &capietcd.Client{EtcdClient: cli, Endpoint: t.podName, LeaderID: leader, CallTimeout: cfg.CallTimeout}
+	pc := newProxyClient(c, leader, t.nodeName, t.podName)
 	pc.handshake = t.handshake
 	pc.serverCertNotAfter = t.handshake.serverNotAfter()
 	pc.status = func(ctx context.Context) (uint64, error) {
-		status, err := cli.Status(ctx, t.podName)
+		leader, err := status(ctx)
+		if err == nil {
+			c.LeaderID = leader
+		}
+		return leader, err
+	}
+	return pc, nil
+}
+
+// statusOverConnection asks the member for the leader over the client's own connection. clientv3's Status dials a
+// connection of its own for every call, which here is one more port-forward and two more TLS handshakes.
+func statusOverConnection(cli *clientv3.Client) func(ctx context.Context) (uint64, error) {
+	return func(ctx context.Context) (uint64, error) {
+		resp, err := etcdserverpb.NewMaintenanceClient(cli.ActiveConnection()).Status(ctx, &etcdserverpb.StatusRequest{}, grpc.WaitForReady(true))
 		if err != nil {
 			return 0, err
 		}
-		c.LeaderID = status.Leader
-		return status.Leader, nil
+		return resp.Leader, nil
 	}
-	return pc, nil
 }
 
 // refresh asks the member for the leader again before the connection is reused, and takes the expiry of the

@@ -142,10 +142,7 @@ func (c *Connector) Forget(cluster client.ObjectKey) {
 	delete(c.clusters, cluster)
 	c.mu.Unlock()
 	if s != nil {
-		s.mu.Lock()
-		kept := s.dropIdleLocked()
-		s.mu.Unlock()
-		closeAll(kept)
+		s.drop()
 	}
 }
 
@@ -178,10 +175,8 @@ func (c *Connector) evictLocked() {
 		}
 	}
 	if s := c.clusters[oldest]; s != nil {
-		s.mu.Lock()
-		kept := s.dropIdleLocked()
-		s.mu.Unlock()
-		go closeAll(kept) // not under c.mu
+		// Not under c.mu: s.mu may be held by a slow pod listing of that cluster.
+		go s.drop()
 	}
 	delete(c.clusters, oldest)
 }

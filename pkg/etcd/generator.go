@@ -155,7 +155,8 @@ func (g *generator) leaderSeenFrom(ctx context.Context, nodeName string) (Client
 			return c, m, nil
 		}
 	}
+	leaderID := c.LeaderID() // read before Close gives the connection to the next caller
 	_ = c.Close()
 	return nil, nil, fmt.Errorf("etcd member on node %q knows no leader among %d members (leader ID %x)",
-		nodeName, len(members), c.LeaderID())
+		nodeName, len(members), leaderID)
 }

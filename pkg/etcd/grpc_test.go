@@ -115,8 +115,8 @@ func startFakeEtcd(t *testing.T, serving tls.Certificate, clientCA *testCA) (*fa
 }
 
 // connectTCP connects with connect, the production code, over plain TCP connections to the listener instead
-// of port-forwards, and returns the addresses the dialer was asked for.
-func connectTCP(t *testing.T, l net.Listener, pod string, tlsConfig *tls.Config, timeout time.Duration) (*proxyClient, []string, error) {
+// of port-forwards, and a function returning the addresses the dialer has been asked for.
+func connectTCP(t *testing.T, l net.Listener, pod string, tlsConfig *tls.Config, timeout time.Duration) (*proxyClient, func() []string, error) {
 	t.Helper()
 	var mu sync.Mutex
 	var dialed []string
@@ -134,9 +134,11 @@ func connectTCP(t *testing.T, l net.Listener, pod string, tlsConfig *tls.Config,
 		return nil, nil, err
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	mu.Lock()
-	defer mu.Unlock()
-	return c.(*proxyClient), append([]string(nil), dialed...), nil
+	return c.(*proxyClient), func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), dialed...)
+	}, nil
 }
 
 func TestGRPCOverVerifiedTLS(t *testing.T) {
@@ -150,7 +152,7 @@ func TestGRPCOverVerifiedTLS(t *testing.T) {
 
 	c, dialed, err := connectTCP(t, l, "etcd-proxy-x2k9p", tlsConfig, 5*time.Second)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(dialed).To(HaveEach("etcd-proxy-x2k9p"), "the port-forward dialer receives the pod name")
+	g.Expect(dialed()).To(Equal([]string{"etcd-proxy-x2k9p"}), "the port-forward dialer receives the pod name, once: the status call uses the client's connection")
 	g.Expect(<-serverNames).To(Equal("etcd-proxy-x2k9p"), "SNI is the pod name")
 	g.Expect(c.LeaderID()).To(BeEquivalentTo(2))
 	leaf, err := x509.ParseCertificate(serving.Certificate[0])
@@ -166,6 +168,9 @@ func TestGRPCOverVerifiedTLS(t *testing.T) {
 	g.Expect(members[0].ClusterID).To(BeEquivalentTo(42))
 
 	g.Expect(c.MoveLeader(t.Context(), 3)).To(Succeed())
+	g.Expect(c.refresh(t.Context())).To(Succeed())
+	g.Expect(c.LeaderID()).To(BeEquivalentTo(2))
+	g.Expect(dialed()).To(HaveLen(1), "calls and the reuse check go over the one connection")
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	g.Expect(srv.movedLeader).To(BeEquivalentTo(3))

@@ -150,6 +150,16 @@ func (s *clusterState) expire(nodeName string, kept *idleConn) {
 	_ = kept.conn.closeConn()
 }
 
+// drop empties the state of a cluster the Connector no longer tracks and closes its kept connections; without TLS
+// material, connections given back later are closed instead of kept (keep).
+func (s *clusterState) drop() {
+	s.mu.Lock()
+	s.tls, s.pods = nil, nil
+	kept := s.dropIdleLocked()
+	s.mu.Unlock()
+	closeAll(kept)
+}
+
 // dropIdleLocked takes the cluster's kept connections out; the caller closes them (closeAll) once it no longer holds
 // s.mu.
 func (s *clusterState) dropIdleLocked() []*idleConn {

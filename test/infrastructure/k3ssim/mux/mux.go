@@ -438,11 +438,7 @@ func (m *Mux) StartListener(name string) error {
 		TLSConfig: &tls.Config{
 			MinVersion: tls.VersionTLS12,
 			GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-				cert, etcd, err := m.certificate(c, hello.ServerName)
-				if etcd {
-					c.trackEtcdConn(hello.ServerName, hello.Conn)
-				}
-				return cert, err
+				return m.certificate(c, hello)
 			},
 		},
 		ConnState: func(conn net.Conn, state http.ConnState) {
@@ -460,18 +456,19 @@ func (m *Mux) StartListener(name string) error {
 	return nil
 }
 
-// certificate chooses the serving certificate for a TLS connection to the cluster, and tells whether it is an
-// etcd member's.
-func (m *Mux) certificate(c *workloadCluster, serverName string) (*tls.Certificate, bool, error) {
+// certificate chooses the serving certificate for a TLS connection to the cluster. A connection to an etcd member
+// is recorded under the same lock, so that a renewal either sees it or happens before it gets the certificate.
+func (m *Mux) certificate(c *workloadCluster, hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if cert, ok := c.etcdCerts[serverName]; ok {
-		return cert, true, nil
+	if cert, ok := c.etcdCerts[hello.ServerName]; ok {
+		c.trackEtcdConn(hello.ServerName, hello.Conn)
+		return cert, nil
 	}
 	if c.apiCert == nil {
-		return nil, false, fmt.Errorf("workload cluster %s has no API server", c.name)
+		return nil, fmt.Errorf("workload cluster %s has no API server", c.name)
 	}
-	return c.apiCert, false, nil
+	return c.apiCert, nil
 }
 
 func (c *workloadCluster) trackEtcdConn(pod string, conn net.Conn) {
