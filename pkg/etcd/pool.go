@@ -81,7 +81,12 @@ func (c *Connector) lend(cluster client.ObjectKey, nodeName, pod string, tlsConf
 	if !ok || c.cfg.IdleTimeout <= 0 {
 		return conn
 	}
-	return &lease{reusable: r, release: func(r reusable) { c.keep(cluster, nodeName, pod, tlsConfig, r) }}
+	return c.leaseOf(c.state(cluster), nodeName, pod, tlsConfig, r)
+}
+
+// leaseOf hands conn out; closing the lease gives it back to the cluster's state s.
+func (c *Connector) leaseOf(s *clusterState, nodeName, pod string, tlsConfig *tls.Config, conn reusable) *lease {
+	return &lease{reusable: conn, release: func(r reusable) { c.keep(s, nodeName, pod, tlsConfig, r) }}
 }
 
 // reuse returns the kept connection to the node's member through pod, dialled with tlsConfig and still answering,
@@ -106,20 +111,13 @@ func (c *Connector) reuse(ctx context.Context, cluster client.ObjectKey, nodeNam
 		_ = kept.conn.closeConn()
 		return nil
 	}
-	return &lease{reusable: kept.conn, release: func(r reusable) { c.keep(cluster, nodeName, pod, tlsConfig, r) }}
+	return c.leaseOf(s, nodeName, pod, tlsConfig, kept.conn)
 }
 
-// keep holds a closed lease's connection for reuse until the idle timeout, unless a call on it failed or another
-// connection to the node is kept already.
-func (c *Connector) keep(cluster client.ObjectKey, nodeName, pod string, tlsConfig *tls.Config, conn reusable) {
+// keep holds a closed lease's connection for reuse until the idle timeout, unless a call on it failed, another
+// connection to the node is kept already, or the cluster's TLS material changed or was dropped (drop) meanwhile.
+func (c *Connector) keep(s *clusterState, nodeName, pod string, tlsConfig *tls.Config, conn reusable) {
 	if conn.failed() {
-		_ = conn.closeConn()
-		return
-	}
-	c.mu.Lock()
-	s, tracked := c.clusters[cluster]
-	c.mu.Unlock()
-	if !tracked {
 		_ = conn.closeConn()
 		return
 	}
