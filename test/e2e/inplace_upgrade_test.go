@@ -105,9 +105,9 @@ var _ = Describe("In-place K3s upgrade", func() {
 		first := machines[0]
 		setInfraMachineKnob(ctx, c, first, "nodeNotReadyAfterUpgrade", true)
 
-		kcp := controlPlaneOf(ctx, c, result.Cluster)
-		kcp.Spec.Rollout.Strategy.InPlace.NodeTimeoutSeconds = ptr.To(int32(60))
-		Expect(c.Update(ctx, kcp)).To(Succeed())
+		updateControlPlane(ctx, c, result.Cluster, func(kcp *controlplanev1.KThreesControlPlane) {
+			kcp.Spec.Rollout.Strategy.InPlace.NodeTimeoutSeconds = ptr.To(int32(60))
+		})
 		upgradeInPlace(ctx, c, result.Cluster, to)
 
 		By("Waiting for the upgrade to stall at " + first.Name)
@@ -157,10 +157,10 @@ var _ = Describe("In-place certificates renewal", func() {
 			g.Expect(m.Status.CertificatesExpiryDate.Time).To(BeTemporally("~", oneYear, time.Hour))
 		}, waitControlPlane...).Should(Succeed())
 
-		kcp := controlPlaneOf(ctx, c, result.Cluster)
-		kcp.Spec.Rollout.Strategy.Type = controlplanev1.InPlaceStrategyType
-		kcp.Spec.Rollout.Before.CertificatesExpiryDays = 30
-		Expect(c.Update(ctx, kcp)).To(Succeed())
+		kcp := updateControlPlane(ctx, c, result.Cluster, func(kcp *controlplanev1.KThreesControlPlane) {
+			kcp.Spec.Rollout.Strategy.Type = controlplanev1.InPlaceStrategyType
+			kcp.Spec.Rollout.Before.CertificatesExpiryDays = 30
+		})
 
 		By("Letting time pass: the node's certificates now expire in 20 days")
 		history := watchMachines(ctx, c, result.Cluster)
@@ -223,10 +223,24 @@ func controlPlaneEventReasons(ctx context.Context, c client.Client, kcp *control
 
 // upgradeInPlace turns on in-place upgrades and changes the control plane's version.
 func upgradeInPlace(ctx context.Context, c client.Client, cluster *clusterv1.Cluster, version string) {
-	kcp := controlPlaneOf(ctx, c, cluster)
-	kcp.Spec.Rollout.Strategy.Type = controlplanev1.InPlaceStrategyType
-	kcp.Spec.Version = version
-	Expect(c.Update(ctx, kcp)).To(Succeed())
+	updateControlPlane(ctx, c, cluster, func(kcp *controlplanev1.KThreesControlPlane) {
+		kcp.Spec.Rollout.Strategy.Type = controlplanev1.InPlaceStrategyType
+		kcp.Spec.Version = version
+	})
+}
+
+// updateControlPlane changes the cluster's control plane with mutate, reading it again when the update meets a
+// write of the controllers (409), and returns it as updated.
+func updateControlPlane(ctx context.Context, c client.Client, cluster *clusterv1.Cluster,
+	mutate func(*controlplanev1.KThreesControlPlane),
+) *controlplanev1.KThreesControlPlane {
+	var kcp *controlplanev1.KThreesControlPlane
+	Eventually(func(g Gomega) {
+		kcp = controlPlaneOf(ctx, c, cluster)
+		mutate(kcp)
+		g.Expect(c.Update(ctx, kcp)).To(Succeed())
+	}, waitCluster...).Should(Succeed())
+	return kcp
 }
 
 // controlPlaneMachines lists the cluster's control-plane Machines, oldest first.
