@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/version"
 	utilcontract "sigs.k8s.io/cluster-api/util/contract"
@@ -35,9 +36,11 @@ var Contracts = []string{"v1beta2", "v1beta1"}
 const LabelPrefix = "cluster.x-k8s.io/"
 
 // GetAPIVersion returns the apiVersion (group/version) to use for objects of gk: the highest version listed under
-// the newest contract label on the kind's CRD.
+// the newest contract label on the kind's CRD. Only the CRD's metadata is read: through a cached client that is a
+// metadata informer, not a cache of whole CRDs with their schemas.
 func GetAPIVersion(ctx context.Context, reader client.Reader, gk schema.GroupKind) (string, error) {
-	crd := &apiextensionsv1.CustomResourceDefinition{}
+	crd := &metav1.PartialObjectMetadata{}
+	crd.SetGroupVersionKind(apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition"))
 	name := utilcontract.CalculateCRDName(gk.Group, gk.Kind)
 	if err := reader.Get(ctx, client.ObjectKey{Name: name}, crd); err != nil {
 		return "", fmt.Errorf("failed to get CustomResourceDefinition %s: %w", name, err)

@@ -17,6 +17,8 @@ limitations under the License.
 package contract
 
 import (
+	"context"
+	"fmt"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -24,7 +26,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 )
 
 func Test_VersionFromLabels(t *testing.T) {
@@ -62,11 +66,19 @@ func Test_GetAPIVersion(t *testing.T) {
 		Name:   "dockermachinetemplates.infrastructure.cluster.x-k8s.io",
 		Labels: map[string]string{"cluster.x-k8s.io/v1beta1": "v1beta1", "cluster.x-k8s.io/v1beta2": "v1beta2"},
 	}}
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(crd).Build()
+	// Only the CRD's metadata is read: through a cached client, a metadata informer, not a cache of whole CRDs.
+	var readTypes []string
+	c := interceptor.NewClient(fake.NewClientBuilder().WithScheme(scheme).WithObjects(crd).Build(), interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			readTypes = append(readTypes, fmt.Sprintf("%T", obj))
+			return c.Get(ctx, key, obj, opts...)
+		},
+	})
 
 	got, err := APIVersionGetter(c)(schema.GroupKind{Group: "infrastructure.cluster.x-k8s.io", Kind: "DockerMachineTemplate"})
 	g.Expect(err).ToNot(HaveOccurred())
 	g.Expect(got).To(Equal("infrastructure.cluster.x-k8s.io/v1beta2"))
+	g.Expect(readTypes).To(Equal([]string{"*v1.PartialObjectMetadata"}))
 
 	_, err = APIVersionGetter(c)(schema.GroupKind{Group: "infrastructure.cluster.x-k8s.io", Kind: "Missing"})
 	g.Expect(err).To(HaveOccurred())

@@ -122,6 +122,7 @@ func (*K3sFlavor) ClusterObjects(namespace, name string, cfg Config) ([]client.O
 		"WORKER_MACHINE_COUNT":        strconv.Itoa(int(cfg.Shape.Workers)),
 		"KUBERNETES_VERSION":          cfg.KubernetesVersion,
 		"BOOT_DELAY_SECONDS":          strconv.Itoa(int(time.Duration(cfg.BootDelay).Seconds())),
+		"NODE_READY_DELAY_SECONDS":    strconv.Itoa(int(time.Duration(cfg.NodeReadyDelay).Seconds())),
 	})
 	if err != nil {
 		return nil, err

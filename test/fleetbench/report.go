@@ -192,6 +192,7 @@ func (r *Report) configLine() string {
 		"concurrency " + concurrency,
 		fmt.Sprintf("shards %d", c.Shards),
 		"boot delay " + time.Duration(c.BootDelay).String(),
+		"node ready delay " + time.Duration(c.NodeReadyDelay).String(),
 		"ClusterCache connection retry interval " + time.Duration(c.ConnectionRetryInterval).String(),
 		"steady window " + time.Duration(c.Steady).String(),
 	}
@@ -400,6 +401,7 @@ func configDiff(a, b *Report) []string {
 	check("concurrency", ca.Concurrency == cb.Concurrency)
 	check("shards", ca.Shards == cb.Shards)
 	check("boot delay", ca.BootDelay == cb.BootDelay)
+	check("node ready delay", ca.NodeReadyDelay == cb.NodeReadyDelay)
 	check("connection retry interval", ca.ConnectionRetryInterval == cb.ConnectionRetryInterval)
 	check("steady window", ca.Steady == cb.Steady)
 	check("host", a.Host == b.Host)

@@ -60,6 +60,9 @@ type Config struct {
 	Shards int `json:"shards"`
 	// BootDelay is how long a simulated machine takes from bootstrap data to a running node.
 	BootDelay Duration `json:"bootDelay"`
+	// NodeReadyDelay is how long a simulated K3s Node stays NotReady after it registered, its API server answering
+	// meanwhile (the K3s simulator only); 0 registers it Ready.
+	NodeReadyDelay Duration `json:"nodeReadyDelay,omitempty"`
 	// ConnectionRetryInterval is how soon every ClusterCache (CAPI core's and the providers') retries a failed
 	// workload-cluster connection; CAPI's default is 30s.
 	ConnectionRetryInterval Duration `json:"connectionRetryInterval"`

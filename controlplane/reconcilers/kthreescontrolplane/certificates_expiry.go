@@ -59,8 +59,8 @@ func certificatesExpiry(cp *controlPlane, m *clusterv1.Machine) (time.Time, bool
 // observedCertificatesExpiry is the expiry this controller knows from the node's etcd member: seen in this
 // reconcile, else recorded on the KThreesConfig earlier.
 func observedCertificatesExpiry(cp *controlPlane, m *clusterv1.Machine) (time.Time, bool) {
-	if cp.health != nil && m.Status.NodeRef.IsDefined() {
-		if t, ok := cp.health.certificatesExpiry[m.Status.NodeRef.Name]; ok {
+	if nodeName := cp.nodeNameOf(m); cp.health != nil && nodeName != "" {
+		if t, ok := cp.health.certificatesExpiry[nodeName]; ok {
 			return t, true
 		}
 	}
@@ -116,10 +116,11 @@ func (r *Reconciler) reconcileCertificatesExpiry(ctx context.Context, cp *contro
 	}
 	for _, m := range cp.Machines.SortedByCreationTimestamp() {
 		config, ok := cp.Configs[m.Name]
-		if !ok || !m.DeletionTimestamp.IsZero() || !m.Status.NodeRef.IsDefined() {
+		nodeName := cp.nodeNameOf(m)
+		if !ok || !m.DeletionTimestamp.IsZero() || nodeName == "" {
 			continue
 		}
-		observed, ok := cp.health.certificatesExpiry[m.Status.NodeRef.Name]
+		observed, ok := cp.health.certificatesExpiry[nodeName]
 		if !ok {
 			continue
 		}
@@ -152,7 +153,7 @@ func (r *Reconciler) reconcileCertificatesExpiry(ctx context.Context, cp *contro
 		if due := certificatesExpiryDays(cp.KCP) > 0 && renewalWindowStart(cp, observed).Before(cp.reconcileTime); due && !wasDue {
 			r.Recorder.Eventf(cp.KCP, corev1.EventTypeWarning, "CertificatesExpiringSoon",
 				"Machine %s: the K3s certificates of Node %s expire at %s, within spec.rollout.before.certificatesExpiryDays (%d days)",
-				m.Name, m.Status.NodeRef.Name, value, certificatesExpiryDays(cp.KCP))
+				m.Name, nodeName, value, certificatesExpiryDays(cp.KCP))
 		}
 	}
 	cp.requeueIn(untilNextRenewalWindow(cp))

@@ -142,7 +142,7 @@ func setAvailableCondition(cp *controlPlane) {
 			healthyServers++
 		}
 		// Machines still provisioning or being deleted are not expected to be healthy.
-		if m.Status.NodeRef.IsDefined() && m.DeletionTimestamp.IsZero() {
+		if cp.nodeNameOf(m) != "" && m.DeletionTimestamp.IsZero() {
 			expectedServers++
 		}
 	}
@@ -203,8 +203,8 @@ func etcdAvailabilityOf(cp *controlPlane) etcdAvailability {
 	if cp.health != nil && cp.health.etcdMembers != nil {
 		machineByNode := map[string]*clusterv1.Machine{}
 		for _, m := range cp.Machines {
-			if m.Status.NodeRef.IsDefined() {
-				machineByNode[m.Status.NodeRef.Name] = m
+			if nodeName := cp.nodeNameOf(m); nodeName != "" {
+				machineByNode[nodeName] = m
 			}
 		}
 		for _, member := range cp.health.etcdMembers {
@@ -218,7 +218,7 @@ func etcdAvailabilityOf(cp *controlPlane) etcdAvailability {
 		}
 	} else {
 		for _, m := range cp.Machines {
-			if !m.Status.NodeRef.IsDefined() {
+			if cp.nodeNameOf(m) == "" {
 				continue
 			}
 			q.members++

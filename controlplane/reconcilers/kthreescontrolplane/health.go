@@ -45,6 +45,9 @@ type workloadHealth struct {
 	connErr error
 	// nodes are the control-plane Nodes by name.
 	nodes map[string]*corev1.Node
+	// nodeByProviderID are the names of the control-plane Nodes by spec.providerID, for Machines whose nodeRef
+	// CAPI has not set yet (see controlPlane.nodeNameOf).
+	nodeByProviderID map[string]string
 	// etcdMembers are the etcd members, as most reachable members report them; nil when etcd was not inspected
 	// or no member could be reached.
 	etcdMembers []*etcd.Member
@@ -95,6 +98,7 @@ func (r *Reconciler) reconcileWorkloadHealth(ctx context.Context, cp *controlPla
 		return
 	}
 	health.nodes = nodes
+	health.nodeByProviderID = nodesByProviderID(nodes)
 
 	agents, problems := assessAgents(cp, nodes)
 	for _, m := range cp.Machines {
@@ -124,6 +128,17 @@ func readControlPlaneNodes(ctx context.Context, cp *controlPlane) (map[string]*c
 		nodes[list.Items[i].Name] = &list.Items[i]
 	}
 	return nodes, nil
+}
+
+// nodesByProviderID indexes Nodes that have a provider ID.
+func nodesByProviderID(nodes map[string]*corev1.Node) map[string]string {
+	byID := make(map[string]string, len(nodes))
+	for name, n := range nodes {
+		if n.Spec.ProviderID != "" {
+			byID[n.Spec.ProviderID] = name
+		}
+	}
+	return byID
 }
 
 // setWorkloadUnreachable sets the conditions when the workload cluster could not be read. Within the grace period
@@ -186,7 +201,7 @@ func lastProbeMessage(lastSuccess time.Time) string {
 // and Machines whose Node does not exist yet.
 func setLocalMachineHealth(cp *controlPlane) {
 	for _, m := range cp.Machines {
-		result, ok := localMachineHealth(m)
+		result, ok := localMachineHealth(m, cp.nodeNameOf(m))
 		if !ok {
 			continue
 		}
@@ -199,15 +214,16 @@ func setLocalMachineHealth(cp *controlPlane) {
 	}
 }
 
-// localMachineHealth returns the K3s-server health of a deleting or provisioning Machine.
-func localMachineHealth(m *clusterv1.Machine) (healthResult, bool) {
+// localMachineHealth returns the K3s-server health of a deleting or provisioning Machine; nodeName is its Node's
+// name, "" when it has none yet.
+func localMachineHealth(m *clusterv1.Machine, nodeName string) (healthResult, bool) {
 	switch {
 	case !m.DeletionTimestamp.IsZero():
 		return healthResult{
 			status: metav1.ConditionFalse, reason: controlplanev1.KThreesControlPlaneMachineAgentDeletingReason, message: "Machine is deleting",
 			v1beta1Reason: controlplanev1.DeprecatedV1Beta1DeletingReason, v1beta1Severity: clusterv1.ConditionSeverityInfo,
 		}, true
-	case !m.Status.NodeRef.IsDefined():
+	case nodeName == "":
 		return healthResult{
 			status: metav1.ConditionUnknown, reason: controlplanev1.KThreesControlPlaneMachineAgentProvisioningReason, message: "Waiting for the Machine's Node",
 			v1beta1Reason: controlplanev1.DeprecatedV1Beta1PodProvisioningReason, v1beta1Severity: clusterv1.ConditionSeverityInfo,
@@ -238,15 +254,16 @@ func assessAgents(cp *controlPlane, nodes map[string]*corev1.Node) (map[string]h
 	machineNodes := sets.New[string]()
 	anyProvisioning := false
 	for _, m := range cp.Machines {
-		if m.Status.NodeRef.IsDefined() {
-			machineNodes.Insert(m.Status.NodeRef.Name)
+		nodeName := cp.nodeNameOf(m)
+		if nodeName != "" {
+			machineNodes.Insert(nodeName)
 		}
-		if result, ok := localMachineHealth(m); ok {
+		if result, ok := localMachineHealth(m, nodeName); ok {
 			anyProvisioning = anyProvisioning || result.provisioning
 			results[m.Name] = result
 			continue
 		}
-		results[m.Name] = assessNode(m.Status.NodeRef.Name, nodes[m.Status.NodeRef.Name])
+		results[m.Name] = assessNode(nodeName, nodes[nodeName])
 	}
 
 	var problems []string

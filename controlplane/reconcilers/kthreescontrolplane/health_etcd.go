@@ -103,11 +103,11 @@ func (r *Reconciler) inspectEtcd(ctx context.Context, cp *controlPlane, health *
 	pending := map[string]healthResult{}
 	var toInspect []*clusterv1.Machine
 	for _, m := range cp.Machines.SortedByCreationTimestamp() {
-		if agent, ok := localMachineHealth(m); ok {
+		nodeName := cp.nodeNameOf(m)
+		if agent, ok := localMachineHealth(m, nodeName); ok {
 			results[m.Name] = etcdResultFromLocal(agent)
 			continue
 		}
-		nodeName := m.Status.NodeRef.Name
 		node := health.nodes[nodeName]
 		switch {
 		case node == nil:
@@ -129,7 +129,7 @@ func (r *Reconciler) inspectEtcd(ctx context.Context, cp *controlPlane, health *
 			}
 		} else {
 			for _, m := range toInspect {
-				views = append(views, readEtcdView(ctx, generator, m.Status.NodeRef.Name))
+				views = append(views, readEtcdView(ctx, generator, cp.nodeNameOf(m)))
 			}
 		}
 	}
@@ -147,15 +147,15 @@ func (r *Reconciler) inspectEtcd(ctx context.Context, cp *controlPlane, health *
 		if i < len(views) {
 			results[m.Name] = judgeEtcdMember(views[i], consensus)
 			if results[m.Name].status == metav1.ConditionTrue {
-				health.etcdHealthyNodes.Insert(m.Status.NodeRef.Name)
+				health.etcdHealthyNodes.Insert(cp.nodeNameOf(m))
 			}
 		}
 	}
 	for name, result := range pending {
 		m := cp.Machines[name]
-		if consensus != nil && etcd.FindMemberByNodeName(consensus.members, m.Status.NodeRef.Name) == nil {
+		if nodeName := cp.nodeNameOf(m); consensus != nil && etcd.FindMemberByNodeName(consensus.members, nodeName) == nil {
 			result = etcdNotHealthy(fmt.Sprintf("etcd member missing: etcd reports members %s, none on Node %s",
-				etcdMemberNames(consensus.members), m.Status.NodeRef.Name))
+				etcdMemberNames(consensus.members), nodeName))
 		}
 		results[name] = result
 	}
@@ -248,10 +248,11 @@ func etcdClusterProblems(cp *controlPlane, consensus *etcdView) []string {
 	}
 	machineNodes := sets.New[string]()
 	for _, m := range cp.Machines {
-		if !m.Status.NodeRef.IsDefined() {
+		nodeName := cp.nodeNameOf(m)
+		if nodeName == "" {
 			return nil
 		}
-		machineNodes.Insert(m.Status.NodeRef.Name)
+		machineNodes.Insert(nodeName)
 	}
 	var problems []string
 	for _, member := range consensus.members {

@@ -68,6 +68,18 @@ func healthMachine(name, nodeName string, created int) *clusterv1.Machine {
 	return m
 }
 
+// healthMachineProviderID gives the Machine a provider ID.
+func healthMachineProviderID(m *clusterv1.Machine, id string) *clusterv1.Machine {
+	m.Spec.ProviderID = id
+	return m
+}
+
+// healthNodeProviderID gives the Node a provider ID.
+func healthNodeProviderID(n corev1.Node, id string) corev1.Node {
+	n.Spec.ProviderID = id
+	return n
+}
+
 // healthDeleting marks a Machine as being deleted.
 func healthDeleting(m *clusterv1.Machine) *clusterv1.Machine {
 	m.DeletionTimestamp = ptr.To(metav1.NewTime(healthTestNow))
@@ -201,6 +213,22 @@ func TestHealthAgentConditions(t *testing.T) {
 			wantV1Beta1: map[string][2]string{"m2": {"Unknown", "PodProvisioning"}},
 			// n2 has no Machine yet, but m2 has no nodeRef: no complaint.
 			wantKCP: metav1.ConditionTrue, wantReason: "Healthy",
+		},
+		{
+			name:        "a Machine without nodeRef yet is judged from the Node with its provider ID",
+			machines:    []*clusterv1.Machine{healthMachineProviderID(healthMachine("m1", "", 0), "sim://n1")},
+			nodes:       []corev1.Node{healthNodeProviderID(healthNode("n1", corev1.ConditionTrue), "sim://n1")},
+			want:        map[string][3]string{"m1": {"True", "Healthy", ""}},
+			wantV1Beta1: map[string][2]string{"m1": {"True", ""}},
+			wantKCP:     metav1.ConditionTrue, wantReason: "Healthy",
+		},
+		{
+			name:     "a Node with another provider ID is not the Machine's",
+			machines: []*clusterv1.Machine{healthMachineProviderID(healthMachine("m1", "", 0), "sim://n2")},
+			nodes:    []corev1.Node{healthNodeProviderID(healthNode("n1", corev1.ConditionFalse), "sim://n1")},
+			want:     map[string][3]string{"m1": {"Unknown", "Provisioning", "Waiting for the Machine's Node"}},
+			wantKCP:  metav1.ConditionUnknown, wantReason: "HealthUnknown",
+			wantMessage: []string{"* Machine m1: Waiting for the Machine's Node"},
 		},
 		{
 			name:     "only provisioning Machines is Unknown",
@@ -631,6 +659,14 @@ func TestHealthEtcdConditions(t *testing.T) {
 			answers: map[string]healthEtcdNode{"n1": {members: all}, "n2": {members: all}},
 			want:    map[string][3]string{"m3": {"Unknown", clusterv1.InspectionFailedReason, "Waiting for the Machine's Node"}},
 			wantKCP: metav1.ConditionTrue, wantKCPReason: "Healthy", wantMembers: 3, wantHealthy: []string{"n1", "n2"},
+		},
+		{
+			name:     "a Machine without nodeRef yet is inspected through the Node with its provider ID",
+			machines: append(threeMachines()[:2], healthMachineProviderID(healthMachine("m3", "", 2), "sim://n3")),
+			nodes:    append(readyNodes[:2:2], healthNodeProviderID(healthNode("n3", corev1.ConditionTrue), "sim://n3")),
+			answers:  map[string]healthEtcdNode{"n1": {members: all}, "n2": {members: all}, "n3": {members: all}},
+			want:     map[string][3]string{"m3": {"True", "Healthy", ""}},
+			wantKCP:  metav1.ConditionTrue, wantKCPReason: "Healthy", wantMembers: 3, wantHealthy: []string{"n1", "n2", "n3"},
 		},
 		{
 			name:     "unreachable or missing Nodes are not connected to; judged from the others",

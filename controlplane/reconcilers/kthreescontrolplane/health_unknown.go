@@ -64,7 +64,7 @@ func (m unknownMode) replacesV1Beta1(obj v1beta1conditions.Getter, t clusterv1.C
 // the reason and message; mode says which existing ones it replaces.
 func setHealthUnknown(cp *controlPlane, mode unknownMode, reason, message string) {
 	for _, m := range cp.Machines {
-		if _, local := localMachineHealth(m); local {
+		if _, local := localMachineHealth(m, cp.nodeNameOf(m)); local {
 			continue
 		}
 		if mode.replacesCondition(m, controlplanev1.KThreesControlPlaneMachineAgentHealthyCondition) {

@@ -70,13 +70,18 @@ func (r *Reconciler) machineConditionsClient() client.Client {
 // Machine whose conditions changed in status, reason or message. A change of observedGeneration alone (the Machine
 // controller bumps the generation while provisioning) waits for the next real change: aggregations ignore it.
 // Machines created by this reconcile are left to the next one, which adds their health conditions: their Machine
-// controller is still adding its finalizer, so a patch now would mostly conflict. Machines deleted meanwhile are
-// skipped.
+// controller is still adding its finalizer, so a patch now would mostly conflict; so are Machines whose Node was
+// found before their nodeRef. Machines deleted meanwhile are skipped.
 func (r *Reconciler) patchMachines(ctx context.Context, cp *controlPlane) error {
 	var errs []error
 	for _, m := range cp.Machines {
 		helper, ok := cp.machinePatchHelpers[m.Name]
 		if !ok || cp.createdMachines[m.Name] {
+			continue
+		}
+		if !m.Status.NodeRef.IsDefined() && cp.nodeNameOf(m) != "" {
+			// The control plane found the Machine's Node before CAPI's Machine controller set the nodeRef, which
+			// it is about to write: the conditions follow on the reconcile that write causes rather than race it.
 			continue
 		}
 		if before, ok := cp.machinesBefore[m.Name]; ok && !ownedMachineConditionsChanged(before, m) {

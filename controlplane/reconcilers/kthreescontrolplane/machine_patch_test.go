@@ -98,3 +98,45 @@ func TestMachineConditionsPatchReadsTheMachineLive(t *testing.T) {
 		})
 	}
 }
+
+// Conditions of a Machine whose Node the control plane found (by provider ID) before CAPI's Machine controller set
+// its nodeRef are written once the nodeRef is there: that controller is about to write the Machine, and a patch
+// racing it would conflict.
+func TestMachineConditionsWaitForTheNodeRef(t *testing.T) {
+	g := NewWithT(t)
+	ctx := t.Context()
+	machine := &clusterv1.Machine{ObjectMeta: metav1.ObjectMeta{Name: "m", Namespace: machinesTestNamespace}}
+	machine.Spec.ProviderID = "sim://n1"
+	server := fake.NewClientBuilder().WithScheme(machinesTestScheme()).WithObjects(machine).
+		WithStatusSubresource(&clusterv1.Machine{}).Build()
+	patches := 0
+	c := interceptor.NewClient(server, interceptor.Funcs{
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, o ...client.SubResourcePatchOption) error {
+			patches++
+			return c.SubResource(sub).Patch(ctx, obj, p, o...)
+		},
+	})
+	r := &Reconciler{Client: c, APIReader: c}
+
+	patchHealthy := func(nodeRef string) {
+		g.Expect(server.Get(ctx, client.ObjectKeyFromObject(machine), machine)).To(Succeed())
+		cp := &controlPlane{Machines: collections.New(), machinePatchHelpers: map[string]*patch.Helper{},
+			health: &workloadHealth{nodeByProviderID: map[string]string{"sim://n1": "n1"}}}
+		m := machine.DeepCopy()
+		m.Status.NodeRef.Name = nodeRef
+		g.Expect(cp.setMachine(m, r.machineConditionsClient())).To(Succeed())
+		conditions.Set(m, metav1.Condition{
+			Type: controlplanev1.KThreesControlPlaneMachineAgentHealthyCondition, Status: metav1.ConditionTrue, Reason: "Healthy",
+		})
+		g.Expect(r.patchMachines(ctx, cp)).To(Succeed())
+	}
+
+	patchHealthy("")
+	g.Expect(patches).To(Equal(0), "no patch before the nodeRef")
+
+	patchHealthy("n1")
+	g.Expect(patches).To(Equal(1))
+	got := &clusterv1.Machine{}
+	g.Expect(server.Get(ctx, client.ObjectKeyFromObject(machine), got)).To(Succeed())
+	g.Expect(conditions.IsTrue(got, controlplanev1.KThreesControlPlaneMachineAgentHealthyCondition)).To(BeTrue())
+}

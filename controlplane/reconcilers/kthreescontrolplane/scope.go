@@ -23,9 +23,11 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
-	"sigs.k8s.io/cluster-api/controllers/external"
 	"sigs.k8s.io/cluster-api/util/collections"
 	"sigs.k8s.io/cluster-api/util/patch"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -33,6 +35,7 @@ import (
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
+	"github.com/k3s-io/cluster-api-k3s/pkg/contract"
 	"github.com/k3s-io/cluster-api-k3s/pkg/etcd"
 	"github.com/k3s-io/cluster-api-k3s/pkg/etcdproxy"
 	"github.com/k3s-io/cluster-api-k3s/pkg/workload"
@@ -134,7 +137,7 @@ func (r *Reconciler) newControlPlane(ctx context.Context, cluster *clusterv1.Clu
 // readMachineObjects reads the InfraMachine and the KThreesConfig of a Machine; missing ones are skipped.
 func (r *Reconciler) readMachineObjects(ctx context.Context, cp *controlPlane, m *clusterv1.Machine) error {
 	if m.Spec.InfrastructureRef.IsDefined() {
-		infra, err := external.GetObjectFromContractVersionedRef(ctx, r.Client, m.Spec.InfrastructureRef, m.Namespace)
+		infra, err := readInfraMachineMetadata(ctx, r.Client, m.Spec.InfrastructureRef, m.Namespace)
 		switch {
 		case err == nil:
 			cp.InfraMachines[m.Name] = infra
@@ -204,6 +207,44 @@ func (cp *controlPlane) EtcdInspected() bool {
 // Initialized reports whether the control plane has been initialized; once true it stays true.
 func (cp *controlPlane) Initialized() bool {
 	return cp.KCP.Status.Initialization.ControlPlaneInitialized != nil && *cp.KCP.Status.Initialization.ControlPlaneInitialized
+}
+
+// readInfraMachineMetadata reads the metadata of the InfraMachine ref names, at the API version of the CAPI contract
+// its CRD declares, as an Unstructured with apiVersion, kind and metadata only. The control plane needs nothing else
+// of it (labels, annotations, owner references), and a metadata-only read keeps it in a metadata informer: the
+// InfraMachine's status writes, frequent while a machine provisions, are then neither decoded nor cached whole.
+func readInfraMachineMetadata(ctx context.Context, c client.Reader, ref clusterv1.ContractVersionedObjectReference, namespace string) (*unstructured.Unstructured, error) {
+	gk := schema.GroupKind{Group: ref.APIGroup, Kind: ref.Kind}
+	apiVersion, err := contract.GetAPIVersion(ctx, c, gk)
+	if err != nil {
+		// Not wrapped: the InfraMachine's CRD missing is not the InfraMachine missing.
+		return nil, fmt.Errorf("failed to find the API version of %s: %s", gk, err.Error())
+	}
+	typeMeta := metav1.TypeMeta{APIVersion: apiVersion, Kind: ref.Kind}
+	meta := &metav1.PartialObjectMetadata{TypeMeta: typeMeta}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, meta); err != nil {
+		return nil, err
+	}
+	meta.TypeMeta = typeMeta // Readers may return it empty.
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(meta)
+	if err != nil {
+		return nil, fmt.Errorf("failed to convert the metadata of %s %s: %w", gk.Kind, ref.Name, err)
+	}
+	return &unstructured.Unstructured{Object: obj}, nil
+}
+
+// nodeNameOf is the name of the Machine's Node: status.nodeRef once CAPI's Machine controller set it; before that,
+// the control-plane Node read in this reconcile whose spec.providerID is the Machine's, which is how CAPI finds it.
+// Judging the Node as soon as it is Ready, rather than when CAPI copies it into the Machine, is what makes the
+// control plane Available without waiting for another controller. "" when neither is known.
+func (cp *controlPlane) nodeNameOf(m *clusterv1.Machine) string {
+	if m.Status.NodeRef.IsDefined() {
+		return m.Status.NodeRef.Name
+	}
+	if cp.health == nil || m.Spec.ProviderID == "" {
+		return ""
+	}
+	return cp.health.nodeByProviderID[m.Spec.ProviderID]
 }
 
 // UpToDateMachines are the Machines that match the desired spec.

@@ -140,11 +140,12 @@ func readyForMachines(cluster *clusterv1.Cluster) bool {
 // reconcile the control plane without polling. A cluster that is not connected yet is not an error: the
 // ClusterCache source reconciles the control plane when it connects.
 func (r *Reconciler) watchWorkloadNodes(ctx context.Context, cp *controlPlane) error {
-	err := r.ClusterCache.Watch(ctx, client.ObjectKeyFromObject(cp.Cluster), clustercache.NewWatcher(clustercache.WatcherOptions{
+	cluster := client.ObjectKeyFromObject(cp.Cluster)
+	err := r.ClusterCache.Watch(ctx, cluster, clustercache.NewWatcher(clustercache.WatcherOptions{
 		Name:         controllerName + "-watchNodes",
 		Watcher:      r.controller,
 		Kind:         &corev1.Node{},
-		EventHandler: handler.EnqueueRequestsFromMapFunc(r.nodeToKThreesControlPlane),
+		EventHandler: handler.EnqueueRequestsFromMapFunc(r.nodeToKThreesControlPlane(cluster)),
 		Predicates:   []predicate.TypedPredicate[client.Object]{nodeChangedForControlPlane()},
 	}))
 	if err != nil && !errors.Is(err, clustercache.ErrClusterNotConnected) {
@@ -184,18 +185,17 @@ func nodeReadyStatus(n *corev1.Node) corev1.ConditionStatus {
 	return ""
 }
 
-// nodeToKThreesControlPlane maps a workload Node to the control plane of its cluster, through the cluster
-// annotations CAPI's Machine controller puts on Nodes.
-func (r *Reconciler) nodeToKThreesControlPlane(ctx context.Context, o client.Object) []reconcile.Request {
-	name, namespace := o.GetAnnotations()[clusterv1.ClusterNameAnnotation], o.GetAnnotations()[clusterv1.ClusterNamespaceAnnotation]
-	if name == "" || namespace == "" {
-		return nil
+// nodeToKThreesControlPlane maps the Nodes of one workload cluster, whose watch it serves, to that cluster's control
+// plane. It does not rely on the cluster annotations CAPI's Machine controller puts on Nodes: those come after the
+// Machine's nodeRef, and the control plane judges a new server from the moment its Node is Ready.
+func (r *Reconciler) nodeToKThreesControlPlane(cluster client.ObjectKey) handler.MapFunc {
+	return func(ctx context.Context, _ client.Object) []reconcile.Request {
+		c := &clusterv1.Cluster{}
+		if err := r.Client.Get(ctx, cluster, c); err != nil {
+			return nil
+		}
+		return r.ClusterToKThreesControlPlane(ctx, c)
 	}
-	cluster := &clusterv1.Cluster{}
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, cluster); err != nil {
-		return nil
-	}
-	return r.ClusterToKThreesControlPlane(ctx, cluster)
 }
 
 // isNotFound reports whether err is a NotFound API error, or an aggregate of only such errors (as patch helpers

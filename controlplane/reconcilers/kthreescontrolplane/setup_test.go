@@ -17,6 +17,7 @@ limitations under the License.
 package kthreescontrolplane
 
 import (
+	"context"
 	"testing"
 
 	"github.com/go-logr/logr"
@@ -25,7 +26,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 
 	"github.com/k3s-io/cluster-api-k3s/pkg/workload"
 )
@@ -111,6 +117,31 @@ func TestSetupClusterChangedForControlPlane(t *testing.T) {
 			g := NewWithT(t)
 			p := clusterChangedForControlPlane(machinesTestScheme(), logr.Discard())
 			g.Expect(p.Update(event.UpdateEvent{ObjectOld: tc.before, ObjectNew: tc.after})).To(Equal(tc.pass))
+		})
+	}
+}
+
+func TestSetupNodeToKThreesControlPlane(t *testing.T) {
+	cluster := &clusterv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "c1", Namespace: "ns"}}
+	cluster.Spec.ControlPlaneRef = clusterv1.ContractVersionedObjectReference{
+		APIGroup: controlplanev1.GroupVersion.Group, Kind: "KThreesControlPlane", Name: "kcp1",
+	}
+	r := &Reconciler{Client: fake.NewClientBuilder().WithScheme(statusTestScheme()).WithObjects(cluster).Build()}
+	// A new server's Node, before CAPI's Machine controller annotated it with its cluster.
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}
+
+	tests := []struct {
+		name    string
+		cluster client.ObjectKey
+		want    []reconcile.Request
+	}{
+		{name: "the watched cluster's control plane", cluster: client.ObjectKeyFromObject(cluster),
+			want: []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: "ns", Name: "kcp1"}}}},
+		{name: "a cluster that is gone maps to nothing", cluster: client.ObjectKey{Namespace: "ns", Name: "gone"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			NewWithT(t).Expect(r.nodeToKThreesControlPlane(tt.cluster)(context.Background(), node)).To(Equal(tt.want))
 		})
 	}
 }

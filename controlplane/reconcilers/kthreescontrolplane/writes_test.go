@@ -609,7 +609,7 @@ func TestWritesPausedConditionWhenTheReconcileCannotStart(t *testing.T) {
 	failInfraGet := false
 	c := machinesTestClient(interceptor.Funcs{
 		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-			if u, ok := obj.(*unstructured.Unstructured); ok && failInfraGet && u.GetKind() == machinesTestInfraKind {
+			if failInfraGet && obj.GetObjectKind().GroupVersionKind().Kind == machinesTestInfraKind {
 				return errors.New("injected")
 			}
 			return c.Get(ctx, key, obj, opts...)

@@ -50,10 +50,10 @@ func main() {
 
 func run() error {
 	var (
-		cfg                                       fleetbench.Config
-		shape, peer, out                          string
-		bootDelay, retry, steady, settle, timeout time.Duration
-		providerArgs                              stringList
+		cfg                                                       fleetbench.Config
+		shape, peer, out                                          string
+		bootDelay, nodeReadyDelay, retry, steady, settle, timeout time.Duration
+		providerArgs                                              stringList
 	)
 	flag.StringVar(&cfg.Flavor, "flavor", "k3s", "Providers to benchmark: k3s (this repository's) or kubeadm (CAPI's KubeadmControlPlane).")
 	flag.StringVar(&peer, "peer", "", "Also run this flavor with the same settings, after the first, and print the ratio table (kubeadm).")
@@ -63,6 +63,7 @@ func run() error {
 	flag.IntVar(&cfg.Concurrency, "concurrency", 0, "Concurrency of every provider controller (upstream's --concurrency); 0 keeps the binaries' defaults.")
 	flag.IntVar(&cfg.Shards, "shards", 1, "Manager processes per provider, each owning the clusters of one watch-filter label value.")
 	flag.DurationVar(&bootDelay, "boot-delay", 2*time.Second, "How long a simulated machine takes from bootstrap data to a Ready node.")
+	flag.DurationVar(&nodeReadyDelay, "node-ready-delay", 0, "How long a simulated K3s Node stays NotReady after it registered, while its API server answers, as until K3s's network is up (k3s flavor only).")
 	flag.DurationVar(&retry, "retry-interval", 30*time.Second, "Every ClusterCache's retry interval after a failed workload-cluster connection (CAPI's default 30s).")
 	flag.DurationVar(&steady, "steady", 60*time.Second, "Steady-state window, from -steady-settle after all clusters are Available.")
 	flag.DurationVar(&settle, "steady-settle", 15*time.Second, "Pause between all clusters Available and the steady-state window.")
@@ -79,6 +80,7 @@ func run() error {
 	}
 	cfg.Shape = parsed
 	cfg.BootDelay, cfg.ConnectionRetryInterval = fleetbench.Duration(bootDelay), fleetbench.Duration(retry)
+	cfg.NodeReadyDelay = fleetbench.Duration(nodeReadyDelay)
 	cfg.Steady, cfg.SteadySettle, cfg.Timeout = fleetbench.Duration(steady), fleetbench.Duration(settle), fleetbench.Duration(timeout)
 	cfg.ProviderArgs = providerArgs
 	if cfg.Clusters < 1 || cfg.Shards < 1 {

@@ -72,6 +72,27 @@ func TestKnobs_NodeNotReadyAfterBoot(t *testing.T) {
 	}, eventually).Should(Succeed())
 }
 
+// TestKnobs_NodeReadyDelay: the Node registers NotReady while the API server already answers, and turns Ready on its
+// own once the delay passed.
+func TestKnobs_NodeReadyDelay(t *testing.T) {
+	g := NewWithT(t)
+	ctx := t.Context()
+	tc := newTestCluster(t)
+	_, m := tc.newMachine(t, "server-0", machineOptions{role: k3sconfig.RoleInitServer, knobs: infrav1.K3sSimMachineSpec{NodeReadyDelaySeconds: 2}})
+	waitBooted(t, m)
+	booted := time.Now()
+	wc := tc.workloadClient(t)
+	n := &corev1.Node{}
+	g.Expect(wc.Get(ctx, client.ObjectKey{Name: "server-0"}, n)).To(Succeed(), "the API server answers")
+	g.Expect(readyStatus(n)).To(Equal(corev1.ConditionFalse))
+
+	g.Eventually(func(g Gomega) {
+		g.Expect(wc.Get(ctx, client.ObjectKey{Name: "server-0"}, n)).To(Succeed())
+		g.Expect(readyStatus(n)).To(Equal(corev1.ConditionTrue))
+	}, eventually).Should(Succeed())
+	g.Expect(time.Since(booted)).To(BeNumerically(">=", time.Second), "Ready only after the delay")
+}
+
 func TestKnobs_EtcdUnhealthy(t *testing.T) {
 	g := NewWithT(t)
 	ctx := t.Context()

@@ -225,7 +225,7 @@ func (r *machineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 	unreachable := !machine.DeletionTimestamp.IsZero() && ptr.Deref(m.Spec.UnreachableDuringRemoval, false)
 
 	if st := r.sim.machine(m.UID); st != nil {
-		return ctrl.Result{}, r.reconcileRunning(ctx, m, st, unreachable)
+		return untilNodeReady(m, st), r.reconcileRunning(ctx, m, st, unreachable)
 	}
 	if ptr.Deref(m.Spec.NeverBoot, false) {
 		setBooted(m, metav1.ConditionFalse, infrav1.NeverBootReason, "spec.neverBoot is set: the machine never boots")
@@ -282,7 +282,16 @@ func (r *machineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 		return r.bootFailed(m, err)
 	}
 	r.recorder.Eventf(m, corev1.EventTypeNormal, "Booted", "Node %s is up as a K3s %s", st.nodeName, boot.Role)
-	return ctrl.Result{}, r.reconcileRunning(ctx, m, st, unreachable)
+	return untilNodeReady(m, st), r.reconcileRunning(ctx, m, st, unreachable)
+}
+
+// untilNodeReady asks for the reconcile that turns the Node Ready once spec.nodeReadyDelaySeconds passed.
+func untilNodeReady(m *infrav1.K3sSimMachine, st *machineState) ctrl.Result {
+	readyFrom := st.started.Add(time.Duration(m.Spec.NodeReadyDelaySeconds) * time.Second)
+	if wait := time.Until(readyFrom); wait > 0 {
+		return ctrl.Result{RequeueAfter: wait}
+	}
+	return ctrl.Result{}
 }
 
 // bootFailed reports why the machine does not boot; a terminal failure is also recorded as a Warning event.

@@ -166,6 +166,8 @@ type nodeHealth int
 const (
 	nodeReady nodeHealth = iota
 	nodeNotReady
+	// nodeStarting: K3s started and its kubelet registered the Node; the network is not up yet.
+	nodeStarting
 	nodeUnreachable
 	// nodeRestarting: an upgrade replaced the K3s binary and K3s is not back yet.
 	nodeRestarting
@@ -179,9 +181,16 @@ func (st *machineState) health() nodeHealth {
 		return nodeRestarting
 	case ptr.Deref(st.knobs.NodeNotReadyAfterBoot, false):
 		return nodeNotReady
+	case time.Now().Before(st.readyFrom()):
+		return nodeStarting
 	default:
 		return nodeReady
 	}
+}
+
+// readyFrom is when the Node of a K3s that just started turns Ready: spec.nodeReadyDelaySeconds after it started.
+func (st *machineState) readyFrom() time.Time {
+	return st.started.Add(time.Duration(st.knobs.NodeReadyDelaySeconds) * time.Second)
 }
 
 // certificatesExpiry is when the node's K3s certificates expire: a year after K3s last issued them, or what
@@ -226,6 +235,10 @@ func setNodeHealth(n *corev1.Node, h nodeHealth) bool {
 	case nodeNotReady:
 		ready.Status, ready.Reason, ready.Message = corev1.ConditionFalse, "KubeletNotReady",
 			"container runtime network not ready: NetworkReady=false (k3ssim: nodeNotReadyAfterBoot)"
+		taints = []string{taintNotReady}
+	case nodeStarting:
+		ready.Status, ready.Reason, ready.Message = corev1.ConditionFalse, "KubeletNotReady",
+			"container runtime network not ready: NetworkReady=false (k3ssim: nodeReadyDelaySeconds)"
 		taints = []string{taintNotReady}
 	case nodeUnreachable:
 		ready.Status, ready.Reason, ready.Message = corev1.ConditionUnknown, "NodeStatusUnknown",

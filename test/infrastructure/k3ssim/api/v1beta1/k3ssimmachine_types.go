@@ -63,6 +63,13 @@ type K3sSimMachineSpec struct {
 	// +kubebuilder:validation:Maximum=3600
 	BootDelaySeconds int32 `json:"bootDelaySeconds,omitempty"`
 
+	// nodeReadyDelaySeconds is how long the Node reports Ready=False after it registered, as a K3s node does
+	// until its network (flannel) is up; the API server of a server answers meanwhile.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=3600
+	NodeReadyDelaySeconds int32 `json:"nodeReadyDelaySeconds,omitempty"`
+
 	// neverBoot makes the machine never boot: no Node ever appears and the machine is never provisioned.
 	// +optional
 	NeverBoot *bool `json:"neverBoot,omitempty"`
