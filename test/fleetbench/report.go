@@ -192,10 +192,14 @@ func (r *Report) configLine() string {
 		"concurrency " + concurrency,
 		fmt.Sprintf("shards %d", c.Shards),
 		"boot delay " + time.Duration(c.BootDelay).String(),
-		"node ready delay " + time.Duration(c.NodeReadyDelay).String(),
-		"ClusterCache connection retry interval " + time.Duration(c.ConnectionRetryInterval).String(),
-		"steady window " + time.Duration(c.Steady).String(),
 	}
+	if c.NodeReadyDelay > 0 {
+		parts = append(parts, "node ready delay "+time.Duration(c.NodeReadyDelay).String())
+	}
+	parts = append(parts,
+		"ClusterCache connection retry interval "+time.Duration(c.ConnectionRetryInterval).String(),
+		"steady window "+time.Duration(c.Steady).String(),
+	)
 	if c.KubernetesVersion != "" {
 		parts = append(parts, "Kubernetes "+c.KubernetesVersion)
 	}

@@ -365,6 +365,17 @@ func TestMarkdown(t *testing.T) {
 	}
 }
 
+func TestConfigLineNodeReadyDelay(t *testing.T) {
+	r := &Report{Config: Config{Flavor: "k3s", Clusters: 1, Shards: 1, BootDelay: Duration(2 * time.Second)}}
+	if line := r.configLine(); strings.Contains(line, "node ready delay") {
+		t.Errorf("a delay that is not simulated is shown: %s", line)
+	}
+	r.Config.NodeReadyDelay = Duration(3 * time.Second)
+	if line := r.configLine(); !strings.Contains(line, "boot delay 2s · node ready delay 3s · ClusterCache") {
+		t.Errorf("the node ready delay is missing: %s", line)
+	}
+}
+
 func TestCompareMarkdown(t *testing.T) {
 	ours, peer := completeReport(10), completeReport(10)
 	peer.Config.Flavor = "kubeadm"
