@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
+	crd "github.com/k3s-io/cluster-api-k3s/bootstrap/config/crd"
 	"github.com/k3s-io/cluster-api-k3s/internal/admissionresult"
 	"github.com/k3s-io/cluster-api-k3s/internal/edgeagent"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sconfig"
@@ -42,7 +43,7 @@ var (
 
 // SetupWebhookWithManager registers the KThreesConfig webhooks with the manager's webhook server.
 func (w *KThreesConfig) SetupWebhookWithManager(mgr ctrl.Manager) error {
-	return admissionresult.Register(mgr, &bootstrapv1.KThreesConfig{}, w)
+	return admissionresult.Register(mgr, &bootstrapv1.KThreesConfig{}, w, crd.CRDs)
 }
 
 // Default sets the defaults of the KThreesConfig's spec.

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
+	crd "github.com/k3s-io/cluster-api-k3s/controlplane/config/crd"
 	"github.com/k3s-io/cluster-api-k3s/internal/admissionresult"
 	"github.com/k3s-io/cluster-api-k3s/internal/edgeagent"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sconfig"
@@ -47,7 +48,7 @@ var (
 
 // SetupWebhookWithManager registers the KThreesControlPlane webhooks with the manager's webhook server.
 func (w *KThreesControlPlane) SetupWebhookWithManager(mgr ctrl.Manager) error {
-	return admissionresult.Register(mgr, &controlplanev1.KThreesControlPlane{}, w)
+	return admissionresult.Register(mgr, &controlplanev1.KThreesControlPlane{}, w, crd.CRDs)
 }
 
 // Default sets the defaults of the control plane: one replica and the KThreesConfigSpec defaults.

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
+	crd "github.com/k3s-io/cluster-api-k3s/controlplane/config/crd"
 	"github.com/k3s-io/cluster-api-k3s/internal/admissionresult"
 	"github.com/k3s-io/cluster-api-k3s/internal/edgeagent"
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sconfig"
@@ -43,7 +44,7 @@ var (
 
 // SetupWebhookWithManager registers the KThreesControlPlaneTemplate webhooks with the manager's webhook server.
 func (w *KThreesControlPlaneTemplate) SetupWebhookWithManager(mgr ctrl.Manager) error {
-	return admissionresult.Register(mgr, &controlplanev1.KThreesControlPlaneTemplate{}, w)
+	return admissionresult.Register(mgr, &controlplanev1.KThreesControlPlaneTemplate{}, w, crd.CRDs)
 }
 
 // Default sets the defaults of the template's KThreesConfigSpec.

@@ -20,12 +20,16 @@ package admissionresult
 import (
 	"fmt"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/k3s-io/cluster-api-k3s/internal/conversionschema"
 )
 
 // Of turns validation errors and warnings into the result of a validating webhook: an Invalid error for the object
@@ -48,8 +52,13 @@ type Webhook[T runtime.Object] interface {
 	admission.Validator[T]
 }
 
-// Register registers w as the defaulting and validating webhook of obj's kind with the manager's webhook server.
-func Register[T runtime.Object](mgr ctrl.Manager, obj T, w Webhook[T]) error {
+// Register registers w as the defaulting and validating webhook of obj's kind with the manager's webhook server,
+// and the conversion webhook, which answers objects that do not match their version's schema in crds with the
+// schema's field errors (conversionschema).
+func Register[T runtime.Object](mgr ctrl.Manager, obj T, w Webhook[T], crds func() ([]*apiextensionsv1.CustomResourceDefinition, error)) error {
+	if err := conversionschema.Register(mgr, crds); err != nil {
+		return fmt.Errorf("failed to set up the conversion webhook: %w", err)
+	}
 	if err := ctrl.NewWebhookManagedBy(mgr, obj).WithDefaulter(w).WithValidator(w).Complete(); err != nil {
 		return fmt.Errorf("failed to set up the %T webhooks: %w", obj, err)
 	}

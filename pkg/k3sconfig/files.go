@@ -19,7 +19,9 @@ package k3sconfig
 import (
 	"path"
 	"regexp"
+	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	bootstrapv1 "github.com/k3s-io/cluster-api-k3s/bootstrap/api/v1beta3"
@@ -65,11 +67,17 @@ func ValidateFiles(files []bootstrapv1.File, fldPath *field.Path) field.ErrorLis
 		}
 		if f.ContentFrom != nil {
 			sp := fp.Child("contentFrom", "secret")
-			if f.ContentFrom.Secret.Name == "" {
+			switch name := f.ContentFrom.Secret.Name; {
+			case name == "":
 				errs = append(errs, field.Required(sp.Child("name"), "must name the secret holding the content"))
+			case len(validation.IsDNS1123Subdomain(name)) > 0:
+				errs = append(errs, field.Invalid(sp.Child("name"), badValue(name), "must be a Secret name: "+strings.Join(validation.IsDNS1123Subdomain(name), "; ")))
 			}
-			if f.ContentFrom.Secret.Key == "" {
+			switch key := f.ContentFrom.Secret.Key; {
+			case key == "":
 				errs = append(errs, field.Required(sp.Child("key"), "must name the secret key holding the content"))
+			case len(validation.IsConfigMapKey(key)) > 0:
+				errs = append(errs, field.Invalid(sp.Child("key"), badValue(key), "must be a Secret key: "+strings.Join(validation.IsConfigMapKey(key), "; ")))
 			}
 		}
 	}

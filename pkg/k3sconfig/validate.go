@@ -78,6 +78,7 @@ func validateAgentConfig(c *bootstrapv1.KThreesAgentConfig, fldPath *field.Path)
 	var errs field.ErrorList
 	errs = append(errs, ValidateArgs(c.KubeletArgs, fldPath.Child("kubeletArgs"))...)
 	errs = append(errs, ValidateArgs(c.KubeProxyArgs, fldPath.Child("kubeProxyArgs"))...)
+	errs = append(errs, validateNodeSettings(c, fldPath)...)
 	if p := c.AirGappedInstallScriptPath; p != "" && !path.IsAbs(p) {
 		errs = append(errs, field.Invalid(fldPath.Child("airGappedInstallScriptPath"), p, "must be an absolute path"))
 	}

@@ -17,6 +17,7 @@ limitations under the License.
 package k3sconfig
 
 import (
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -62,6 +63,10 @@ func Test_ValidateKThreesConfigSpec(t *testing.T) {
 					KubeletArgs:                []string{"--max-pods=250", "kube-reserved=cpu=100m"},
 					KubeProxyArgs:              []string{"metrics-bind-address=0.0.0.0"},
 					AirGappedInstallScriptPath: "/opt/k3s/install.sh",
+					NodeName:                   "edge-1.example.com",
+					NodeLabels:                 []string{"a=b", "example.com/zone=", "topology.kubernetes.io/zone={{ ds.meta_data.availability_zone }}"},
+					NodeTaints:                 []string{"dedicated=edge:NoSchedule", "gpu:NoExecute", "k={{ v1.local_hostname }}:PreferNoSchedule"},
+					PrivateRegistry:            "/etc/rancher/k3s/registries.yaml",
 				},
 			},
 		},
@@ -143,6 +148,44 @@ func Test_ValidateKThreesConfigSpec(t *testing.T) {
 				"spec.files[0].contentFrom.secret.name: Required value",
 				"spec.files[0].contentFrom.secret.key: Required value",
 			},
+		},
+		{
+			name: "file contentFrom secret name and key that cannot be",
+			spec: &bootstrapv1.KThreesConfigSpec{Files: []bootstrapv1.File{{
+				Path: "/etc/a", ContentFrom: &bootstrapv1.FileSource{Secret: bootstrapv1.SecretFileSource{Name: "{{ bad", Key: strings.Repeat("é", 1000)}},
+			}}},
+			wantErrs: []string{
+				`spec.files[0].contentFrom.secret.name: Invalid value: "{{ bad": must be a Secret name: `,
+				`spec.files[0].contentFrom.secret.key: Invalid value: "éééé`,
+			},
+		},
+		{
+			name: "nodeName that is not a Node name",
+			spec: &bootstrapv1.KThreesConfigSpec{AgentConfig: bootstrapv1.KThreesAgentConfig{NodeName: "../../etc/passwd"}},
+			wantErrs: []string{`spec.agentConfig.nodeName: Invalid value: "../../etc/passwd": must be a Node name (lowercase RFC 1123 subdomain)`},
+		},
+		{
+			name: "nodeLabels",
+			spec: &bootstrapv1.KThreesConfigSpec{AgentConfig: bootstrapv1.KThreesAgentConfig{NodeLabels: []string{"65536", "a b=c", "a=b c"}}},
+			wantErrs: []string{
+				`spec.agentConfig.nodeLabels[0]: Invalid value: "65536": must be key=value`,
+				`spec.agentConfig.nodeLabels[1]: Invalid value: "a b=c": the key must be a label key`,
+				`spec.agentConfig.nodeLabels[2]: Invalid value: "a=b c": the value must be a label value`,
+			},
+		},
+		{
+			name: "nodeTaints",
+			spec: &bootstrapv1.KThreesConfigSpec{AgentConfig: bootstrapv1.KThreesAgentConfig{NodeTaints: []string{"nocolon", "k=v:Sometimes", "a b:NoSchedule"}}},
+			wantErrs: []string{
+				`spec.agentConfig.nodeTaints[0]: Invalid value: "nocolon": must be key[=value]:effect with effect NoSchedule, PreferNoSchedule, NoExecute`,
+				`spec.agentConfig.nodeTaints[1]: Invalid value: "k=v:Sometimes": the effect must be one of NoSchedule, PreferNoSchedule, NoExecute`,
+				`spec.agentConfig.nodeTaints[2]: Invalid value: "a b:NoSchedule": the key must be a label key`,
+			},
+		},
+		{
+			name:     "privateRegistry relative",
+			spec:     &bootstrapv1.KThreesConfigSpec{AgentConfig: bootstrapv1.KThreesAgentConfig{PrivateRegistry: "v1.2.3"}},
+			wantErrs: []string{`spec.agentConfig.privateRegistry: Invalid value: "v1.2.3": must be the absolute path of K3s's registries.yaml`},
 		},
 		{
 			name:     "httpsListenPort",

@@ -19,37 +19,16 @@ package config
 
 import (
 	"embed"
-	"fmt"
-	"io/fs"
-	"path"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"sigs.k8s.io/yaml"
+
+	"github.com/k3s-io/cluster-api-k3s/internal/crdfiles"
 )
 
 //go:embed crd/bases/*.yaml
 var crdFiles embed.FS
 
-// crdDir is the directory of the embedded CRDs.
-const crdDir = "crd/bases"
-
 // CRDs returns the simulator's CRDs, in file name order.
 func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
-	entries, err := fs.ReadDir(crdFiles, crdDir)
-	if err != nil {
-		return nil, fmt.Errorf("failed to list the embedded CRDs: %w", err)
-	}
-	crds := make([]*apiextensionsv1.CustomResourceDefinition, 0, len(entries))
-	for _, e := range entries {
-		data, err := crdFiles.ReadFile(path.Join(crdDir, e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("failed to read the embedded CRD %s: %w", e.Name(), err)
-		}
-		crd := &apiextensionsv1.CustomResourceDefinition{}
-		if err := yaml.UnmarshalStrict(data, crd); err != nil {
-			return nil, fmt.Errorf("failed to decode the embedded CRD %s: %w", e.Name(), err)
-		}
-		crds = append(crds, crd)
-	}
-	return crds, nil
+	return crdfiles.Read(crdFiles, "crd/bases")
 }
