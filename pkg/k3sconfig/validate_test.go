@@ -160,8 +160,8 @@ func Test_ValidateKThreesConfigSpec(t *testing.T) {
 			},
 		},
 		{
-			name: "nodeName that is not a Node name",
-			spec: &bootstrapv1.KThreesConfigSpec{AgentConfig: bootstrapv1.KThreesAgentConfig{NodeName: "../../etc/passwd"}},
+			name:     "nodeName that is not a Node name",
+			spec:     &bootstrapv1.KThreesConfigSpec{AgentConfig: bootstrapv1.KThreesAgentConfig{NodeName: "../../etc/passwd"}},
 			wantErrs: []string{`spec.agentConfig.nodeName: Invalid value: "../../etc/passwd": must be a Node name (lowercase RFC 1123 subdomain)`},
 		},
 		{
