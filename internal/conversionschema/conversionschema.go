@@ -44,7 +44,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/conversion"
@@ -197,7 +196,7 @@ func (h *handler) schemaErrors(raw []byte) (string, bool) {
 	if len(errs) == 0 {
 		return "", false
 	}
-	return apierrors.NewInvalid(gvk.GroupKind(), obj.GetName(), field.ErrorList(errs)).Error(), true
+	return apierrors.NewInvalid(gvk.GroupKind(), obj.GetName(), errs).Error(), true
 }
 
 // writeFailure answers the review with a failed result carrying message.
