@@ -28,11 +28,13 @@ package conversionschema
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"sync"
 
 	apiextensions "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
@@ -44,6 +46,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/conversion"
@@ -126,6 +129,7 @@ func Handler(next http.Handler, scheme *runtime.Scheme, validators Validators) h
 
 type handler struct {
 	next    http.Handler
+	scheme  *runtime.Scheme
 	decoder runtime.Decoder
 
 	mu         sync.RWMutex
@@ -133,7 +137,7 @@ type handler struct {
 }
 
 func newHandler(next http.Handler, scheme *runtime.Scheme, validators Validators) *handler {
-	return &handler{next: next, decoder: serializer.NewCodecFactory(scheme).UniversalDeserializer(), validators: maps.Clone(validators)}
+	return &handler{next: next, scheme: scheme, decoder: serializer.NewCodecFactory(scheme).UniversalDeserializer(), validators: maps.Clone(validators)}
 }
 
 func (h *handler) add(validators Validators) {
@@ -194,9 +198,50 @@ func (h *handler) schemaErrors(raw []byte) (string, bool) {
 	}
 	errs := validation.ValidateCustomResource(nil, withoutMetadata, validator)
 	if len(errs) == 0 {
+		// The schema can let a value pass that the Go type cannot hold (an array where a date-time string goes):
+		// the decoder's error then names the field.
+		errs = h.decodeErrors(raw, gvk)
+	}
+	if len(errs) == 0 {
 		return "", false
 	}
 	return apierrors.NewInvalid(gvk.GroupKind(), obj.GetName(), errs).Error(), true
+}
+
+// decodeErrors turns a type error of decoding raw into the Go type of gvk into a field error worded like the
+// schema's; nil for any other error.
+func (h *handler) decodeErrors(raw []byte, gvk schema.GroupVersionKind) field.ErrorList {
+	typed, err := h.scheme.New(gvk)
+	if err != nil {
+		return nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	if err := json.Unmarshal(raw, typed); !errors.As(err, &typeErr) || typeErr.Field == "" {
+		return nil
+	}
+	return field.ErrorList{{
+		Type: field.ErrorTypeInvalid, Field: typeErr.Field, BadValue: typeErr.Value,
+		Detail: fmt.Sprintf("%s in body must be of type %s: %q", typeErr.Field, jsonType(typeErr.Type), typeErr.Value),
+	}}
+}
+
+// jsonType names the JSON type a Go type is written as.
+func jsonType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	default:
+		return "object"
+	}
 }
 
 // writeFailure answers the review with a failed result carrying message.

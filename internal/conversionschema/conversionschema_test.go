@@ -67,6 +67,8 @@ func TestHandler(t *testing.T) {
 		// wantNext: the request reaches the wrapped handler, unchanged; otherwise wantMessage is the failure's.
 		wantNext    bool
 		wantMessage string
+		// alsoWant is another part of the message (the schema's errors come in no fixed order).
+		alsoWant string
 	}{
 		{name: "an object that decodes goes on", wantNext: true,
 			spec: `{"version":"v1.29.6+k3s1","kthreesConfigSpec":{"agentConfig":{"nodeLabels":["a=b"]}}}`},
@@ -75,9 +77,13 @@ func TestHandler(t *testing.T) {
 		{name: "a string where the schema has a list is answered with the field error",
 			spec:        `{"version":"v1.29.6+k3s1","kthreesConfigSpec":{"agentConfig":{"nodeLabels":"a=b"}}}`,
 			wantMessage: `KThreesControlPlane.controlplane.cluster.x-k8s.io "cp" is invalid: spec.kthreesConfigSpec.agentConfig.nodeLabels: Invalid value: "string": spec.kthreesConfigSpec.agentConfig.nodeLabels in body must be of type array: "string"`},
+		{name: "a value the schema lets pass but the Go type cannot hold is named from the decoder's error",
+			spec:        `{"version":"v1.29.6+k3s1","rolloutAfter":["x"]}`,
+			wantMessage: `spec.rolloutAfter: Invalid value: "array": spec.rolloutAfter in body must be of type string: "array"`},
 		{name: "every field error is listed",
 			spec:        `{"version":7,"replicas":"three"}`,
-			wantMessage: `[spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string", spec.version: Invalid value: "integer": spec.version in body must be of type string: "integer"]`},
+			wantMessage: `spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"`,
+			alsoWant:    `spec.version: Invalid value: "integer": spec.version in body must be of type string: "integer"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,6 +107,7 @@ func TestHandler(t *testing.T) {
 			g.Expect(out.Response.UID).To(BeEquivalentTo("uid-1"))
 			g.Expect(out.Response.Result.Status).To(Equal(metav1.StatusFailure))
 			g.Expect(out.Response.Result.Message).To(ContainSubstring(tt.wantMessage))
+			g.Expect(out.Response.Result.Message).To(ContainSubstring(tt.alsoWant))
 		})
 	}
 }

@@ -18,6 +18,10 @@ package conversion
 
 import (
 	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -88,5 +92,115 @@ func TestSchemaErrorsOfOtherVersions(t *testing.T) {
 			g.Expect(err.Error()).NotTo(ContainSubstring("cannot unmarshal"))
 			g.Expect(apierrors.IsInternalError(err)).To(BeTrue(), "reason %s: %v", apierrors.ReasonForError(err), err)
 		})
+	}
+}
+
+// TestWrongTypesNameTheField replaces, one at a time, every spec value of the upstream-shaped v1beta1 and v1beta2
+// objects (upstreamCases) with a value of another JSON type, and creates the object. Whatever the API server says,
+// it must not be the Go decoder's message, and a rejection must name the replaced field.
+func TestWrongTypesNameTheField(t *testing.T) {
+	g := NewWithT(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 4*caseTimeout)
+	defer cancel()
+	ns, err := env.CreateNamespace(ctx, "wrongtypes")
+	g.Expect(err).NotTo(HaveOccurred())
+
+	mutations, rejected := 0, 0
+	for _, tc := range upstreamCases {
+		if tc.version == hubVersion {
+			continue
+		}
+		base := parseManifest(t, strings.ReplaceAll(tc.manifest, "NAMESPACE", ns.Name))
+		for _, leaf := range specLeaves(base.Object["spec"], "spec") {
+			obj := base.DeepCopy()
+			obj.SetNamespace(ns.Name)
+			obj.SetName(fmt.Sprintf("wrong-%d", mutations))
+			leaf.set(obj.Object["spec"], otherType(leaf.value))
+			mutations++
+			err := env.Client.Create(ctx, obj)
+			if err == nil {
+				// A field that takes either type (int-or-string, free-form): nothing to name.
+				g.Expect(env.Client.Delete(ctx, obj)).To(Succeed())
+				continue
+			}
+			rejected++
+			g.Expect(err.Error()).NotTo(ContainSubstring("cannot unmarshal"), "%s %s", tc.name, leaf.path)
+			// Errors worded from the Go decoder give the path without list indices.
+			g.Expect(err.Error()).To(Or(ContainSubstring(leaf.path), ContainSubstring(listIndex.ReplaceAllString(leaf.path, ""))),
+				"%s: the error names the field", tc.name)
+		}
+	}
+	t.Logf("%d wrong-type mutations of %d upstream-shaped objects: %d rejected naming the field, %d accepted (fields of either type)",
+		mutations, len(upstreamCases), rejected, mutations-rejected)
+	g.Expect(rejected).To(BeNumerically(">", mutations/2))
+}
+
+// listIndex matches the list indices of a field path.
+var listIndex = regexp.MustCompile(`\[[0-9]+\]`)
+
+// specLeaf is a value in an object, with the field path the API server would print and a setter.
+type specLeaf struct {
+	path  string
+	value any
+	set   func(root any, v any)
+}
+
+// specLeaves lists the values below v (maps followed key by key, lists element by element) at path, leaves first
+// by path; a map or list itself is a leaf too, so that its type is replaced as a whole.
+func specLeaves(v any, path string) []specLeaf {
+	var out []specLeaf
+	switch t := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			child := path + "." + k
+			out = append(out, specLeaf{path: child, value: t[k], set: setAt(path, k)})
+			out = append(out, nested(specLeaves(t[k], child), k)...)
+		}
+	case []any:
+		for i, e := range t {
+			child := fmt.Sprintf("%s[%d]", path, i)
+			out = append(out, nested(specLeaves(e, child), i)...)
+		}
+	}
+	return out
+}
+
+// setAt returns a setter of key in the map at path below the root a leaf's setter receives.
+func setAt(_ string, key string) func(root any, v any) {
+	return func(m any, v any) { m.(map[string]any)[key] = v }
+}
+
+// nested turns setters relative to a child (key of a map or index of a list) into setters relative to its parent.
+func nested(leaves []specLeaf, at any) []specLeaf {
+	for i := range leaves {
+		inner := leaves[i].set
+		leaves[i].set = func(root any, v any) {
+			switch k := at.(type) {
+			case string:
+				inner(root.(map[string]any)[k], v)
+			case int:
+				inner(root.([]any)[k], v)
+			}
+		}
+	}
+	return leaves
+}
+
+// otherType returns a value of another JSON type than v.
+func otherType(v any) any {
+	switch v.(type) {
+	case string:
+		return []any{"x"}
+	case []any:
+		return "x"
+	case map[string]any:
+		return "x"
+	default: // numbers, booleans
+		return "x"
 	}
 }
