@@ -20,9 +20,9 @@ limitations under the License.
 // The API server converts every create or update of a version other than the storage version (v1beta3) to the
 // storage version before it validates the object against a schema. An object with a field of the wrong type
 // (a string where the schema has a list) then fails in the conversion webhook, which cannot decode it, and the
-// client got "json: cannot unmarshal string into Go struct field ..." instead of the field path. Only objects the
-// webhook cannot decode are checked: an object that decodes converts as before, so stored objects that predate a
-// tighter schema stay readable.
+// client got "json: cannot unmarshal string into Go struct field ..." instead of the field path. Only a failed
+// conversion is looked at, and in it only objects the webhook cannot decode: an object that decodes converts as
+// before, so stored objects that predate a tighter schema stay readable, and a working conversion costs nothing more.
 package conversionschema
 
 import (
@@ -120,9 +120,9 @@ func Register(mgr ctrl.Manager, crds func() ([]*apiextensionsv1.CustomResourceDe
 	return nil
 }
 
-// Handler wraps a conversion webhook handler: a ConversionReview with an object that the scheme cannot decode and
-// that does not match its version's schema is answered with a failure listing the schema's field errors; every
-// other request goes to next unchanged.
+// Handler wraps a conversion webhook handler: when next fails to convert a ConversionReview with an object that the
+// scheme cannot decode and that does not match its version's schema, the answer is a failure listing the schema's
+// field errors; every other answer of next is sent unchanged.
 func Handler(next http.Handler, scheme *runtime.Scheme, validators Validators) http.Handler {
 	return newHandler(next, scheme, validators)
 }
@@ -160,18 +160,51 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	review := &apiextensionsv1.ConversionReview{}
-	if err := json.Unmarshal(body, review); err != nil || review.Request == nil {
-		h.next.ServeHTTP(w, r)
+	// The objects are checked only when the conversion failed, so a conversion that works costs no second decode.
+	out := &bufferedResponse{header: w.Header(), code: http.StatusOK}
+	h.next.ServeHTTP(out, r)
+	if !conversionFailed(out.body.Bytes()) {
+		out.writeTo(w)
 		return
 	}
-	for _, raw := range review.Request.Objects {
-		if message, invalid := h.schemaErrors(raw.Raw); invalid {
-			writeFailure(w, review, message)
-			return
+	review := &apiextensionsv1.ConversionReview{}
+	if err := json.Unmarshal(body, review); err == nil && review.Request != nil {
+		for _, raw := range review.Request.Objects {
+			if message, invalid := h.schemaErrors(raw.Raw); invalid {
+				writeFailure(w, review, message)
+				return
+			}
 		}
 	}
-	h.next.ServeHTTP(w, r)
+	out.writeTo(w)
+}
+
+// conversionFailed reports whether a response of the conversion webhook is a ConversionReview with a failed result.
+func conversionFailed(response []byte) bool {
+	var review struct {
+		Response *struct {
+			Result metav1.Status `json:"result"`
+		} `json:"response"`
+	}
+	return json.Unmarshal(response, &review) == nil && review.Response != nil && review.Response.Result.Status == metav1.StatusFailure
+}
+
+// bufferedResponse holds a response until the handler decided to send it or another one.
+type bufferedResponse struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
+
+func (b *bufferedResponse) WriteHeader(code int) { b.code = code }
+
+func (b *bufferedResponse) writeTo(w http.ResponseWriter) {
+	w.WriteHeader(b.code)
+	_, _ = w.Write(b.body.Bytes())
 }
 
 // schemaErrors tells whether the object cannot be decoded and breaks its version's schema, and says how.

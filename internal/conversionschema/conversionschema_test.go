@@ -36,15 +36,19 @@ import (
 	"github.com/k3s-io/cluster-api-k3s/internal/conversionschema"
 )
 
-// review is a ConversionReview of one KThreesControlPlane at v1beta2 whose spec is spec (JSON).
-func review(spec string) []byte {
-	obj := `{"apiVersion":"controlplane.cluster.x-k8s.io/v1beta2","kind":"KThreesControlPlane",` +
+// object is a KThreesControlPlane at v1beta2 whose spec is spec (JSON).
+func object(spec string) string {
+	return `{"apiVersion":"controlplane.cluster.x-k8s.io/v1beta2","kind":"KThreesControlPlane",` +
 		`"metadata":{"name":"cp","namespace":"ns"},"spec":` + spec + `}`
+}
+
+// review is a ConversionReview of object(spec).
+func review(spec string) []byte {
 	data, err := json.Marshal(&apiextensionsv1.ConversionReview{
 		TypeMeta: metav1.TypeMeta{APIVersion: "apiextensions.k8s.io/v1", Kind: "ConversionReview"},
 		Request: &apiextensionsv1.ConversionRequest{
 			UID: "uid-1", DesiredAPIVersion: "controlplane.cluster.x-k8s.io/v1beta3",
-			Objects: []runtime.RawExtension{{Raw: []byte(obj)}},
+			Objects: []runtime.RawExtension{{Raw: []byte(object(spec))}},
 		},
 	})
 	if err != nil {
@@ -53,26 +57,77 @@ func review(spec string) []byte {
 	return data
 }
 
-func TestHandler(t *testing.T) {
-	scheme := runtime.NewScheme()
-	NewWithT(t).Expect(controlplanev1beta2.AddToScheme(scheme)).To(Succeed())
-	crds, err := crd.CRDs()
-	NewWithT(t).Expect(err).NotTo(HaveOccurred())
-	validators, err := conversionschema.NewValidators(crds)
-	NewWithT(t).Expect(err).NotTo(HaveOccurred())
+// fakeConverter answers like controller-runtime's conversion webhook: a failure with the decoder's message when an
+// object cannot be decoded (or always, with failAll), else a success. It counts its calls.
+type fakeConverter struct {
+	decoder runtime.Decoder
+	failAll bool
+	calls   int
+}
 
+func (f *fakeConverter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.calls++
+	body, _ := io.ReadAll(r.Body)
+	in := &apiextensionsv1.ConversionReview{}
+	if err := json.Unmarshal(body, in); err != nil || in.Request == nil {
+		http.Error(w, "not a ConversionReview", http.StatusBadRequest)
+		return
+	}
+	result := metav1.Status{Status: metav1.StatusSuccess}
+	if f.failAll {
+		result = metav1.Status{Status: metav1.StatusFailure, Message: "converter refused"}
+	}
+	for _, o := range in.Request.Objects {
+		if _, _, err := f.decoder.Decode(o.Raw, nil, nil); err != nil {
+			result = metav1.Status{Status: metav1.StatusFailure, Message: err.Error()}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(&apiextensionsv1.ConversionReview{TypeMeta: in.TypeMeta,
+		Response: &apiextensionsv1.ConversionResponse{UID: in.Request.UID, Result: result}})
+}
+
+// handlerFixture is the handler under test around a fakeConverter, with the scheme and schemas of v1beta2.
+func handlerFixture(tb testing.TB, failAll bool) (http.Handler, *fakeConverter, runtime.Decoder) {
+	scheme := runtime.NewScheme()
+	if err := controlplanev1beta2.AddToScheme(scheme); err != nil {
+		tb.Fatal(err)
+	}
+	crds, err := crd.CRDs()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	validators, err := conversionschema.NewValidators(crds)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	decoder := serializer.NewCodecFactory(scheme).UniversalDeserializer()
+	next := &fakeConverter{decoder: decoder, failAll: failAll}
+	return conversionschema.Handler(next, scheme, validators), next, decoder
+}
+
+// serve sends body to h and returns the answer.
+func serve(h http.Handler, body []byte) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/convert", bytes.NewReader(body)))
+	return rec
+}
+
+func TestHandler(t *testing.T) {
 	tests := []struct {
 		name string
 		spec string
-		// wantNext: the request reaches the wrapped handler, unchanged; otherwise wantMessage is the failure's.
-		wantNext    bool
-		wantMessage string
-		// alsoWant is another part of the message (the schema's errors come in no fixed order).
-		alsoWant string
+		// failAll makes the converter fail every conversion.
+		failAll bool
+		// wantMessage, when set, is part of the failure the handler answers with instead of the converter's; else
+		// the converter's answer is sent unchanged. alsoWant is another part (the schema's errors come in no order).
+		wantMessage, alsoWant string
 	}{
-		{name: "an object that decodes goes on", wantNext: true,
+		{name: "a conversion that works is sent unchanged",
 			spec: `{"version":"v1.29.6+k3s1","kthreesConfigSpec":{"agentConfig":{"nodeLabels":["a=b"]}}}`},
-		{name: "an object that breaks a schema rule but decodes goes on: schema validation happens later", wantNext: true,
+		{name: "an object that breaks a schema rule but decodes converts: schema validation happens later",
+			spec: `{"version":"v1.29.6+k3s1","replicas":-5}`},
+		{name: "a failure with an object that decodes is the converter's", failAll: true,
 			spec: `{"version":"v1.29.6+k3s1","replicas":-5}`},
 		{name: "a string where the schema has a list is answered with the field error",
 			spec:        `{"version":"v1.29.6+k3s1","kthreesConfigSpec":{"agentConfig":{"nodeLabels":"a=b"}}}`,
@@ -88,22 +143,19 @@ func TestHandler(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
+			h, next, _ := handlerFixture(t, tt.failAll)
 			body := review(tt.spec)
-			var nextBody []byte
-			next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				nextBody, _ = io.ReadAll(r.Body)
-				w.WriteHeader(http.StatusOK)
-			})
-			rec := httptest.NewRecorder()
-			conversionschema.Handler(next, scheme, validators).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/convert", bytes.NewReader(body)))
+			direct := serve(next, body)
+			got := serve(h, body)
 
-			if tt.wantNext {
-				g.Expect(nextBody).To(Equal(body))
+			g.Expect(next.calls).To(Equal(2), "the request reaches the converter")
+			if tt.wantMessage == "" {
+				g.Expect(got.Code).To(Equal(direct.Code))
+				g.Expect(got.Body.String()).To(Equal(direct.Body.String()))
 				return
 			}
-			g.Expect(nextBody).To(BeNil())
 			out := &apiextensionsv1.ConversionReview{}
-			g.Expect(json.Unmarshal(rec.Body.Bytes(), out)).To(Succeed())
+			g.Expect(json.Unmarshal(got.Body.Bytes(), out)).To(Succeed())
 			g.Expect(out.Response.UID).To(BeEquivalentTo("uid-1"))
 			g.Expect(out.Response.Result.Status).To(Equal(metav1.StatusFailure))
 			g.Expect(out.Response.Result.Message).To(ContainSubstring(tt.wantMessage))
@@ -112,45 +164,30 @@ func TestHandler(t *testing.T) {
 	}
 }
 
-// FuzzHandler: whatever the spec, the handler answers; it stops a request only for an object that the scheme
-// cannot decode, and then with a failure that names the object. Input that is not JSON is sent as the request body
-// itself, which goes on to the wrapped handler.
+// FuzzHandler: whatever the spec, the handler answers; it replaces the converter's answer only for an object that
+// the scheme cannot decode, and then with a failure that names the object. Input that is not JSON is sent as the
+// request body itself, and the converter's answer to it goes out unchanged.
 func FuzzHandler(f *testing.F) {
-	scheme := runtime.NewScheme()
-	if err := controlplanev1beta2.AddToScheme(scheme); err != nil {
-		f.Fatal(err)
-	}
-	crds, err := crd.CRDs()
-	if err != nil {
-		f.Fatal(err)
-	}
-	validators, err := conversionschema.NewValidators(crds)
-	if err != nil {
-		f.Fatal(err)
-	}
-	decoder := serializer.NewCodecFactory(scheme).UniversalDeserializer()
+	h, next, decoder := handlerFixture(f, false)
 	f.Fuzz(func(t *testing.T, spec []byte) {
 		body := spec
 		if json.Valid(spec) {
 			body = review(string(spec))
 		}
-		nextCalled := false
-		next := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { nextCalled = true })
-		rec := httptest.NewRecorder()
-		conversionschema.Handler(next, scheme, validators).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/convert", bytes.NewReader(body)))
-		if nextCalled {
+		direct := serve(next, body)
+		got := serve(h, body)
+		if got.Body.String() == direct.Body.String() {
 			return
 		}
 		if !json.Valid(spec) {
-			t.Fatalf("a request that is not a ConversionReview was stopped: %s", rec.Body.String())
+			t.Fatalf("the answer to a request that is not a ConversionReview was replaced: %s", got.Body.String())
 		}
-		obj := `{"apiVersion":"controlplane.cluster.x-k8s.io/v1beta2","kind":"KThreesControlPlane","metadata":{"name":"cp","namespace":"ns"},"spec":` + string(spec) + `}`
-		if _, _, err := decoder.Decode([]byte(obj), nil, nil); err == nil {
-			t.Fatalf("an object that decodes was stopped: %s", rec.Body.String())
+		if _, _, err := decoder.Decode([]byte(object(string(spec))), nil, nil); err == nil {
+			t.Fatalf("the answer for an object that decodes was replaced: %s", got.Body.String())
 		}
 		out := &apiextensionsv1.ConversionReview{}
-		if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil || out.Response == nil {
-			t.Fatalf("not a ConversionReview: %q", rec.Body.String())
+		if err := json.Unmarshal(got.Body.Bytes(), out); err != nil || out.Response == nil {
+			t.Fatalf("not a ConversionReview: %q", got.Body.String())
 		}
 		if out.Response.Result.Status != metav1.StatusFailure || !strings.Contains(out.Response.Result.Message, `KThreesControlPlane.controlplane.cluster.x-k8s.io "cp" is invalid`) {
 			t.Fatalf("unexpected result: %+v", out.Response.Result)

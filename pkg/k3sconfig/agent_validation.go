@@ -66,47 +66,31 @@ func nodeLabelProblem(label string) string {
 	if !ok {
 		return "must be key=value"
 	}
-	if p := labelKeyProblem(key); p != "" {
-		return p
-	}
-	if hasJinja(value) {
-		return ""
-	}
-	if problems := validation.IsValidLabelValue(value); len(problems) > 0 {
-		return "the value must be a label value: " + strings.Join(problems, "; ")
-	}
-	return ""
+	return keyValueProblem(key, value)
 }
 
 // nodeTaintProblem says why the kubelet would refuse a --node-taint value (key[=value]:Effect), or "".
 func nodeTaintProblem(taint string) string {
-	keyValue, effect, ok := cutLast(taint, ":")
-	if !ok {
+	colon := strings.LastIndex(taint, ":")
+	if colon < 0 {
 		return fmt.Sprintf("must be key[=value]:effect with effect %s", strings.Join(taintEffects, ", "))
 	}
+	keyValue, effect := taint[:colon], taint[colon+1:]
 	if !hasJinja(effect) && !slices.Contains(taintEffects, effect) {
 		return fmt.Sprintf("the effect must be one of %s", strings.Join(taintEffects, ", "))
 	}
 	key, value, _ := strings.Cut(keyValue, "=")
-	if p := labelKeyProblem(key); p != "" {
-		return p
-	}
-	if hasJinja(value) {
-		return ""
-	}
-	if problems := validation.IsValidLabelValue(value); len(problems) > 0 {
-		return "the value must be a label value: " + strings.Join(problems, "; ")
-	}
-	return ""
+	return keyValueProblem(key, value)
 }
 
-// labelKeyProblem says why key is not a label key (a qualified name), or "".
-func labelKeyProblem(key string) string {
-	if hasJinja(key) {
-		return ""
-	}
-	if problems := validation.IsQualifiedName(key); len(problems) > 0 {
+// keyValueProblem says why key is not a label key (a qualified name) or value not a label value, or ""; a part with
+// jinja is not checked.
+func keyValueProblem(key, value string) string {
+	if problems := validation.IsQualifiedName(key); len(problems) > 0 && !hasJinja(key) {
 		return "the key must be a label key: " + strings.Join(problems, "; ")
+	}
+	if problems := validation.IsValidLabelValue(value); len(problems) > 0 && !hasJinja(value) {
+		return "the value must be a label value: " + strings.Join(problems, "; ")
 	}
 	return ""
 }
@@ -114,12 +98,4 @@ func labelKeyProblem(key string) string {
 // hasJinja reports whether s holds a jinja expression or statement, which cloud-init renders on the machine.
 func hasJinja(s string) bool {
 	return strings.Contains(s, "{{") || strings.Contains(s, "{%")
-}
-
-func cutLast(s, sep string) (before, after string, found bool) {
-	i := strings.LastIndex(s, sep)
-	if i < 0 {
-		return s, "", false
-	}
-	return s[:i], s[i+len(sep):], true
 }

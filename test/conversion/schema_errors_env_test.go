@@ -158,7 +158,7 @@ func specLeaves(v any, path string) []specLeaf {
 		sort.Strings(keys)
 		for _, k := range keys {
 			child := path + "." + k
-			out = append(out, specLeaf{path: child, value: t[k], set: setAt(path, k)})
+			out = append(out, specLeaf{path: child, value: t[k], set: setAt(k)})
 			out = append(out, nested(specLeaves(t[k], child), k)...)
 		}
 	case []any:
@@ -170,8 +170,8 @@ func specLeaves(v any, path string) []specLeaf {
 	return out
 }
 
-// setAt returns a setter of key in the map at path below the root a leaf's setter receives.
-func setAt(_ string, key string) func(root any, v any) {
+// setAt returns a setter of key in the map a leaf's setter receives.
+func setAt(key string) func(root any, v any) {
 	return func(m any, v any) { m.(map[string]any)[key] = v }
 }
 

@@ -376,11 +376,6 @@ func (*KubeadmFlavor) ClusterObjects(namespace, name string, cfg Config) ([]clie
 	if cfg.Shape.ControlPlanes < 1 || cfg.Shape.Workers < 0 {
 		return nil, fmt.Errorf("invalid shape %s", cfg.Shape)
 	}
-	if cfg.NodeReadyDelay > 0 {
-		// CAPI's in-memory machines start the Node before the API server; a Node NotReady while the API server
-		// answers is not modelled there.
-		return nil, errors.New("a node ready delay is simulated for the k3s flavor only")
-	}
 	version := KubeadmKubernetesVersion(cfg.KubernetesVersion)
 	if version == "" {
 		return nil, errors.New("no Kubernetes version")

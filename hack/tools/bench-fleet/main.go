@@ -86,6 +86,11 @@ func run() error {
 	if cfg.Clusters < 1 || cfg.Shards < 1 {
 		return errors.New("-n and -shards must be at least 1")
 	}
+	if cfg.NodeReadyDelay > 0 && (cfg.Flavor != "k3s" || peer != "") {
+		// CAPI's in-memory machines (the kubeadm flavor) start the Node before the API server; a Node NotReady
+		// while the API server answers is not modelled there, so no ratio with that setting would be fair.
+		return errors.New("-node-ready-delay is simulated for the k3s flavor only, without -peer")
+	}
 
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()

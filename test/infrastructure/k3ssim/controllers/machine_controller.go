@@ -287,8 +287,7 @@ func (r *machineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 
 // untilNodeReady asks for the reconcile that turns the Node Ready once spec.nodeReadyDelaySeconds passed.
 func untilNodeReady(m *infrav1.K3sSimMachine, st *machineState) ctrl.Result {
-	readyFrom := st.started.Add(time.Duration(m.Spec.NodeReadyDelaySeconds) * time.Second)
-	if wait := time.Until(readyFrom); wait > 0 {
+	if wait := time.Until(nodeReadyFrom(st.started, m.Spec)); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}
 	}
 	return ctrl.Result{}

@@ -28,6 +28,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/k3s-io/cluster-api-k3s/pkg/k3sversion"
+	infrav1 "github.com/k3s-io/cluster-api-k3s/test/infrastructure/k3ssim/api/v1beta1"
 )
 
 // Simulator-only Node annotations: what a real node keeps on its disk, published for tests and the control
@@ -188,9 +189,14 @@ func (st *machineState) health() nodeHealth {
 	}
 }
 
-// readyFrom is when the Node of a K3s that just started turns Ready: spec.nodeReadyDelaySeconds after it started.
+// readyFrom is when the Node of a K3s that just started turns Ready.
 func (st *machineState) readyFrom() time.Time {
-	return st.started.Add(time.Duration(st.knobs.NodeReadyDelaySeconds) * time.Second)
+	return nodeReadyFrom(st.started, st.knobs)
+}
+
+// nodeReadyFrom is when the Node of a K3s started at started turns Ready: spec.nodeReadyDelaySeconds later.
+func nodeReadyFrom(started time.Time, spec infrav1.K3sSimMachineSpec) time.Time {
+	return started.Add(time.Duration(spec.NodeReadyDelaySeconds) * time.Second)
 }
 
 // certificatesExpiry is when the node's K3s certificates expire: a year after K3s last issued them, or what
