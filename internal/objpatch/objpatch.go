@@ -144,8 +144,18 @@ func (h *Helper) WrittenResourceVersion() string {
 	return h.written
 }
 
-// setObservedGeneration sets status.observedGeneration on a typed object through its map form.
+// setObservedGeneration sets status.observedGeneration: directly on a typed object with a Status.ObservedGeneration
+// int64 field (every reconcile pays for this, and a round trip through the map form costs two conversions), else
+// through its map form.
 func setObservedGeneration(obj client.Object) error {
+	if v := reflect.ValueOf(obj); v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
+		if status := v.Elem().FieldByName("Status"); status.IsValid() && status.Kind() == reflect.Struct {
+			if f := status.FieldByName("ObservedGeneration"); f.IsValid() && f.CanSet() && f.Kind() == reflect.Int64 {
+				f.SetInt(obj.GetGeneration())
+				return nil
+			}
+		}
+	}
 	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	if err != nil {
 		return fmt.Errorf("failed to convert %s: %w", obj.GetName(), err)

@@ -23,6 +23,7 @@ import (
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
@@ -264,4 +265,19 @@ func TestPatchMetadataOfDeletedObject(t *testing.T) {
 	g.Expect(h.Patch(ctx, m)).To(Succeed())
 	g.Expect(r.log).To(ContainElements("status", "main"))
 	g.Expect(h.WrittenResourceVersion()).To(BeEmpty())
+}
+
+// status.observedGeneration is set on typed objects through their field, on others through their map form.
+func TestSetObservedGeneration(t *testing.T) {
+	g := NewWithT(t)
+	typed := &clusterv1.Machine{ObjectMeta: metav1.ObjectMeta{Name: "m", Generation: 3}}
+	g.Expect(setObservedGeneration(typed)).To(Succeed())
+	g.Expect(typed.Status.ObservedGeneration).To(BeEquivalentTo(3))
+
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "example.com/v1", "kind": "Thing", "metadata": map[string]any{"name": "u", "generation": int64(4)}}}
+	g.Expect(setObservedGeneration(u)).To(Succeed())
+	got, found, err := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
+	g.Expect(err).ToNot(HaveOccurred())
+	g.Expect(found).To(BeTrue())
+	g.Expect(got).To(BeEquivalentTo(4))
 }

@@ -179,15 +179,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 			reterr = kerrors.NewAggregate([]error{reterr, err})
 		}
 		setConditions(cp)
-		if err := r.patchMachines(ctx, cp); err != nil {
+		machinesWait, err := r.patchMachines(ctx, cp)
+		if err != nil {
 			reterr = kerrors.NewAggregate([]error{reterr, err})
 		}
 		wait, err := r.patchControlPlane(ctx, patchHelper, before, cp)
 		if err != nil {
 			reterr = kerrors.NewAggregate([]error{reterr, err})
 		}
-		if wait > 0 && reterr == nil && (res.RequeueAfter == 0 || wait < res.RequeueAfter) {
-			res.RequeueAfter = wait
+		for _, w := range []time.Duration{wait, machinesWait} {
+			if w > 0 && reterr == nil && (res.RequeueAfter == 0 || w < res.RequeueAfter) {
+				res.RequeueAfter = w
+			}
 		}
 	}()
 

@@ -105,9 +105,7 @@ func (r *Reconciler) createMachine(ctx context.Context, cp *controlPlane, failur
 
 	cp.InfraMachines[name] = infraMachine
 	cp.Configs[name] = config
-	if err := cp.setMachine(machine, r.machineConditionsClient()); err != nil {
-		return nil, err
-	}
+	cp.setMachine(machine)
 	if cp.upToDate == nil {
 		cp.upToDate = map[string]upToDateResult{}
 	}
@@ -238,9 +236,7 @@ func (r *Reconciler) syncMachine(ctx context.Context, cp *controlPlane, m *clust
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(applied.Object, updated); err != nil {
 			return fmt.Errorf("failed to read the applied Machine %s: %w", m.Name, err)
 		}
-		if err := cp.setMachine(updated, r.machineConditionsClient()); err != nil {
-			return err
-		}
+		cp.setMachine(updated)
 	}
 
 	labels, annotations := desiredMachineLabels(cp.KCP, cp.Cluster.Name), desiredTemplateAnnotations(cp.KCP)

@@ -36,7 +36,6 @@ import (
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/util/collections"
 	"sigs.k8s.io/cluster-api/util/conditions"
-	capicontroller "sigs.k8s.io/cluster-api/util/controller"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -449,16 +448,6 @@ func TestScaleSelectMachineForScaleDown(t *testing.T) {
 	}
 }
 
-// scaleTestController records the deferrals of the next reconcile.
-type scaleTestController struct {
-	capicontroller.Controller
-	deferredUntil []string
-}
-
-func (c *scaleTestController) DeferNextReconcileUntilCacheUpToDate(_ metav1.Object, gvkt capicontroller.GroupVersionKindType, rv string) {
-	c.deferredUntil = append(c.deferredUntil, gvkt.Kind+"@"+rv)
-}
-
 func TestScaleDownMovesLeadershipAddsHookThenDeletes(t *testing.T) {
 	g := NewWithT(t)
 	mockCtrl := gomock.NewController(t)
@@ -469,7 +458,7 @@ func TestScaleDownMovesLeadershipAddsHookThenDeletes(t *testing.T) {
 		scaleTestMachine("m4", 2*time.Hour),
 	}
 	env := scaleTestNewEnv(t, scaleTestKCP(3), scaleTestCluster(), machines, "m4")
-	controller := &scaleTestController{}
+	controller := &recordingController{}
 	env.r.controller = controller
 	members := []*etcd.Member{scaleTestMember(1, "m1-node"), scaleTestMember(2, "m2-node"), scaleTestMember(3, "m3-node"), scaleTestMember(4, "m4-node")}
 	env.cp.health.etcdMembers = members
@@ -493,7 +482,7 @@ func TestScaleDownMovesLeadershipAddsHookThenDeletes(t *testing.T) {
 	deletedMachine := &clusterv1.Machine{}
 	g.Expect(env.c.Get(context.Background(), client.ObjectKey{Namespace: "default", Name: "m1"}, deletedMachine)).To(Succeed())
 	g.Expect(deletedMachine.Annotations).To(HaveKeyWithValue(controlplanev1.EtcdRemovalHookAnnotation, controlplanev1.EtcdRemovalHookValue))
-	g.Expect(controller.deferredUntil).To(ConsistOf("Machine@" + deletedMachine.ResourceVersion))
+	g.Expect(controller.deferred).To(ConsistOf(env.cp.KCP.Name + "/Machine@" + deletedMachine.ResourceVersion))
 	// The in-memory Machine keeps the conditions of this reconcile.
 	g.Expect(conditions.IsTrue(env.cp.Machines["m1"], controlplanev1.KThreesControlPlaneMachineAgentHealthyCondition)).To(BeTrue())
 }
@@ -588,7 +577,7 @@ func TestScaleDeleteMachineWaitsForTheCache(t *testing.T) {
 	g := NewWithT(t)
 	m := scaleTestMachine("m1", time.Hour)
 	env := scaleTestNewEnv(t, scaleTestKCP(1), scaleTestCluster(), []*clusterv1.Machine{m})
-	controller := &scaleTestController{}
+	controller := &recordingController{}
 	env.r.controller = controller
 	deletes := 0
 	env.r.Client = interceptor.NewClient(env.c.(client.WithWatch), interceptor.Funcs{
@@ -603,7 +592,7 @@ func TestScaleDeleteMachineWaitsForTheCache(t *testing.T) {
 	current := &clusterv1.Machine{}
 	g.Expect(env.c.Get(context.Background(), client.ObjectKeyFromObject(m), current)).To(Succeed())
 	g.Expect(current.DeletionTimestamp.IsZero()).To(BeFalse())
-	g.Expect(controller.deferredUntil).To(Equal([]string{"Machine@" + current.ResourceVersion}))
+	g.Expect(controller.deferred).To(Equal([]string{env.cp.KCP.Name + "/Machine@" + current.ResourceVersion}))
 
 	// Deleting a Machine that is already gone is not an error.
 	gone := scaleTestMachine("gone", time.Hour)

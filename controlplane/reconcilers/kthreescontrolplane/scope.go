@@ -29,7 +29,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/util/collections"
-	"sigs.k8s.io/cluster-api/util/patch"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -61,8 +60,6 @@ type controlPlane struct {
 
 	// upToDate tells, by Machine name, whether a Machine matches the desired spec and why not.
 	upToDate map[string]upToDateResult
-	// machinePatchHelpers patch the Machines' conditions at the end of the reconcile, by Machine name.
-	machinePatchHelpers map[string]*patch.Helper
 	// machinesBefore are the Machines as read (or applied), by name: patchMachines writes only conditions that
 	// changed since.
 	machinesBefore map[string]*clusterv1.Machine
@@ -104,17 +101,16 @@ func (r *Reconciler) newControlPlane(ctx context.Context, cluster *clusterv1.Clu
 	}
 	clusterKey := client.ObjectKeyFromObject(cluster)
 	cp := &controlPlane{
-		KCP:                 kcp,
-		Cluster:             cluster,
-		Machines:            all.Filter(collections.OwnedMachines(kcp, controlplanev1.GroupVersion.WithKind("KThreesControlPlane").GroupKind())),
-		adoptableMachines:   all.Filter(collections.Not(collections.HasControllerRef)),
-		InfraMachines:       map[string]*unstructured.Unstructured{},
-		Configs:             map[string]*bootstrapv1.KThreesConfig{},
-		machinePatchHelpers: map[string]*patch.Helper{},
-		machinesBefore:      map[string]*clusterv1.Machine{},
-		reconcileTime:       r.clock(),
-		openWorkload:        func(ctx context.Context) (workload.Cluster, error) { return r.workloadFor(ctx, clusterKey) },
-		secrets:             newReconcileSecrets(r.Client, r.SecretReader),
+		KCP:               kcp,
+		Cluster:           cluster,
+		Machines:          all.Filter(collections.OwnedMachines(kcp, controlplanev1.GroupVersion.WithKind("KThreesControlPlane").GroupKind())),
+		adoptableMachines: all.Filter(collections.Not(collections.HasControllerRef)),
+		InfraMachines:     map[string]*unstructured.Unstructured{},
+		Configs:           map[string]*bootstrapv1.KThreesConfig{},
+		machinesBefore:    map[string]*clusterv1.Machine{},
+		reconcileTime:     r.clock(),
+		openWorkload:      func(ctx context.Context) (workload.Cluster, error) { return r.workloadFor(ctx, clusterKey) },
+		secrets:           newReconcileSecrets(r.Client, r.SecretReader),
 	}
 	cp.openEtcd = func(ctx context.Context) (etcd.ClientGenerator, error) { return r.etcdFor(ctx, clusterKey, cp.secrets) }
 	cp.foreignMachines = all.Difference(cp.Machines).Difference(cp.adoptableMachines)
@@ -123,9 +119,7 @@ func (r *Reconciler) newControlPlane(ctx context.Context, cluster *clusterv1.Clu
 		if err := r.readMachineObjects(ctx, cp, m); err != nil {
 			return nil, err
 		}
-		if err := cp.setMachine(m, r.machineConditionsClient()); err != nil {
-			return nil, err
-		}
+		cp.setMachine(m)
 	}
 	cp.upToDate = map[string]upToDateResult{}
 	for _, m := range cp.Machines {
@@ -158,20 +152,14 @@ func (r *Reconciler) readMachineObjects(ctx context.Context, cp *controlPlane, m
 	return nil
 }
 
-// setMachine records m as the current state of one of the control plane's Machines, e.g. after it was applied,
-// with a fresh patch helper for its conditions.
-func (cp *controlPlane) setMachine(m *clusterv1.Machine, c client.Client) error {
-	helper, err := patch.NewHelper(m, c)
-	if err != nil {
-		return fmt.Errorf("failed to create a patch helper for Machine %s: %w", m.Name, err)
-	}
+// setMachine records m as the current state of one of the control plane's Machines, e.g. after it was applied;
+// patchMachines writes the conditions set on it since.
+func (cp *controlPlane) setMachine(m *clusterv1.Machine) {
 	cp.Machines.Insert(m)
-	cp.machinePatchHelpers[m.Name] = helper
 	if cp.machinesBefore == nil {
 		cp.machinesBefore = map[string]*clusterv1.Machine{}
 	}
 	cp.machinesBefore[m.Name] = m.DeepCopy()
-	return nil
 }
 
 // Workload returns the workload cluster, opening it on first use. Errors are RemoteConnectionErrors when the

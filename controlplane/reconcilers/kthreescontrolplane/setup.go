@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -41,12 +40,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
 	"github.com/k3s-io/cluster-api-k3s/internal/ownwrites"
 	"github.com/k3s-io/cluster-api-k3s/pkg/etcd"
-	"github.com/k3s-io/cluster-api-k3s/pkg/workload"
 )
 
 // SetupWithManager registers the controller with its watches: KThreesControlPlanes, their Machines, their
@@ -75,6 +72,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 		Named(controllerName).
 		WithOptions(options).
 		Owns(&clusterv1.Machine{}).
+		Watches(&clusterv1.Machine{}, r.machineCaughtUpHandler()).
 		Watches(&clusterv1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.ClusterToKThreesControlPlane), clusterChangedForControlPlane(scheme, predicateLog)).
 		WatchesRawSource(r.ClusterCache.GetClusterSource(controllerName, r.ClusterToKThreesControlPlane,
 			clustercache.WatchForProbeFailure(r.remoteConditionsGracePeriod()))).
@@ -134,68 +132,6 @@ func clusterChangedForControlPlane(scheme *runtime.Scheme, log logr.Logger) pred
 // which the control plane needs before it creates certificates, the kubeconfig and Machines.
 func readyForMachines(cluster *clusterv1.Cluster) bool {
 	return ptr.Deref(cluster.Status.Initialization.InfrastructureProvisioned, false) && cluster.Spec.ControlPlaneEndpoint.IsValid()
-}
-
-// watchWorkloadNodes starts, once per connection, a watch on the workload cluster's Nodes so that Node changes
-// reconcile the control plane without polling. A cluster that is not connected yet is not an error: the
-// ClusterCache source reconciles the control plane when it connects.
-func (r *Reconciler) watchWorkloadNodes(ctx context.Context, cp *controlPlane) error {
-	cluster := client.ObjectKeyFromObject(cp.Cluster)
-	err := r.ClusterCache.Watch(ctx, cluster, clustercache.NewWatcher(clustercache.WatcherOptions{
-		Name:         controllerName + "-watchNodes",
-		Watcher:      r.controller,
-		Kind:         &corev1.Node{},
-		EventHandler: handler.EnqueueRequestsFromMapFunc(r.nodeToKThreesControlPlane(cluster)),
-		Predicates:   []predicate.TypedPredicate[client.Object]{nodeChangedForControlPlane()},
-	}))
-	if err != nil && !errors.Is(err, clustercache.ErrClusterNotConnected) {
-		return fmt.Errorf("failed to watch the Nodes of the workload cluster: %w", err)
-	}
-	return nil
-}
-
-// nodeChangedForControlPlane passes the Node events the control plane reacts to: Nodes appearing or going away,
-// readiness, role labels, taints (unreachable) and K3s's etcd removal annotations. Kubelet's periodic status
-// updates change none of these, so at a thousand clusters they do not turn into reconciles.
-func nodeChangedForControlPlane() predicate.Funcs {
-	return predicate.Funcs{
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			oldNode, okOld := e.ObjectOld.(*corev1.Node)
-			newNode, okNew := e.ObjectNew.(*corev1.Node)
-			if !okOld || !okNew {
-				return true
-			}
-			return nodeReadyStatus(oldNode) != nodeReadyStatus(newNode) ||
-				!equality.Semantic.DeepEqual(oldNode.Labels, newNode.Labels) ||
-				!equality.Semantic.DeepEqual(oldNode.Spec.Taints, newNode.Spec.Taints) ||
-				oldNode.Annotations[workload.AnnotationEtcdRemove] != newNode.Annotations[workload.AnnotationEtcdRemove] ||
-				oldNode.Annotations[workload.AnnotationEtcdRemovedNodeName] != newNode.Annotations[workload.AnnotationEtcdRemovedNodeName] ||
-				!oldNode.DeletionTimestamp.Equal(newNode.DeletionTimestamp)
-		},
-	}
-}
-
-// nodeReadyStatus is the status of the Node's Ready condition, "" when it has none.
-func nodeReadyStatus(n *corev1.Node) corev1.ConditionStatus {
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status
-		}
-	}
-	return ""
-}
-
-// nodeToKThreesControlPlane maps the Nodes of one workload cluster, whose watch it serves, to that cluster's control
-// plane. It does not rely on the cluster annotations CAPI's Machine controller puts on Nodes: those come after the
-// Machine's nodeRef, and the control plane judges a new server from the moment its Node is Ready.
-func (r *Reconciler) nodeToKThreesControlPlane(cluster client.ObjectKey) handler.MapFunc {
-	return func(ctx context.Context, _ client.Object) []reconcile.Request {
-		c := &clusterv1.Cluster{}
-		if err := r.Client.Get(ctx, cluster, c); err != nil {
-			return nil
-		}
-		return r.ClusterToKThreesControlPlane(ctx, c)
-	}
 }
 
 // isNotFound reports whether err is a NotFound API error, or an aggregate of only such errors (as patch helpers

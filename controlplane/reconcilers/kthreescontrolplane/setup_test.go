@@ -24,11 +24,13 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	controlplanev1 "github.com/k3s-io/cluster-api-k3s/controlplane/api/v1beta3"
@@ -142,6 +144,71 @@ func TestSetupNodeToKThreesControlPlane(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			NewWithT(t).Expect(r.nodeToKThreesControlPlane(tt.cluster)(context.Background(), node)).To(Equal(tt.want))
+		})
+	}
+}
+
+func TestSetupNodeEventHandlerLiftsTheRateLimitWhenANodeTurnsReady(t *testing.T) {
+	cluster := &clusterv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "c1", Namespace: "ns"}}
+	cluster.Spec.ControlPlaneRef = clusterv1.ContractVersionedObjectReference{
+		APIGroup: controlplanev1.GroupVersion.Group, Kind: "KThreesControlPlane", Name: "kcp1",
+	}
+	controlPlane := reconcile.Request{NamespacedName: client.ObjectKey{Namespace: "ns", Name: "kcp1"}}
+	node := func(ready corev1.ConditionStatus) *corev1.Node {
+		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}
+		if ready != "" {
+			n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: ready}}
+		}
+		return n
+	}
+	tests := []struct {
+		name  string
+		send  func(h handler.EventHandler, q workqueue.TypedRateLimitingInterface[reconcile.Request])
+		lifts bool
+	}{
+		{name: "NotReady to Ready", lifts: true, send: func(h handler.EventHandler, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			h.Update(context.Background(), event.UpdateEvent{ObjectOld: node(corev1.ConditionFalse), ObjectNew: node(corev1.ConditionTrue)}, q)
+		}},
+		{name: "no Ready condition to Ready", lifts: true, send: func(h handler.EventHandler, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			h.Update(context.Background(), event.UpdateEvent{ObjectOld: node(""), ObjectNew: node(corev1.ConditionTrue)}, q)
+		}},
+		{name: "registered Ready", lifts: true, send: func(h handler.EventHandler, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			h.Create(context.Background(), event.CreateEvent{Object: node(corev1.ConditionTrue)}, q)
+		}},
+		{name: "Ready Node of a watch's initial list", send: func(h handler.EventHandler, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			h.Create(context.Background(), event.CreateEvent{Object: node(corev1.ConditionTrue), IsInInitialList: true}, q)
+		}},
+		{name: "Ready to NotReady", send: func(h handler.EventHandler, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			h.Update(context.Background(), event.UpdateEvent{ObjectOld: node(corev1.ConditionTrue), ObjectNew: node(corev1.ConditionFalse)}, q)
+		}},
+		{name: "still Ready (a label changed)", send: func(h handler.EventHandler, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			h.Update(context.Background(), event.UpdateEvent{ObjectOld: node(corev1.ConditionTrue), ObjectNew: node(corev1.ConditionTrue)}, q)
+		}},
+		{name: "registered NotReady", send: func(h handler.EventHandler, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			h.Create(context.Background(), event.CreateEvent{Object: node(corev1.ConditionFalse)}, q)
+		}},
+		{name: "deleted", send: func(h handler.EventHandler, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			h.Delete(context.Background(), event.DeleteEvent{Object: node(corev1.ConditionTrue)}, q)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			ctl := &recordingController{}
+			r := &Reconciler{Client: fake.NewClientBuilder().WithScheme(statusTestScheme()).WithObjects(cluster).Build(), controller: ctl}
+			q := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
+			defer q.ShutDown()
+
+			tt.send(r.nodeEventHandler(client.ObjectKeyFromObject(cluster)), q)
+
+			g.Expect(q.Len()).To(Equal(1), "every Node event enqueues the control plane")
+			got, _ := q.Get()
+			g.Expect(got).To(Equal(controlPlane))
+			if tt.lifts {
+				g.Expect(ctl.lifted).To(Equal([]reconcile.Request{controlPlane}))
+			} else {
+				g.Expect(ctl.lifted).To(BeEmpty())
+			}
 		})
 	}
 }
