@@ -146,27 +146,38 @@ func machineBehindItsNode(cp *controlPlane, m *clusterv1.Machine) (behind bool, 
 
 // patchMachineConditions writes the owned conditions of m, read as before, with a JSON patch of just those
 // conditions (conditionspatch.Machine), which cannot conflict with CAPI's Machine controller. Where the API server
-// refuses it because the condition lists changed shape since the read, CAPI's patch helper writes them under an
-// optimistic lock on a live read.
+// refuses it because the condition lists changed shape since the read, the patch is built once more on a live read;
+// when that is refused too, CAPI's patch helper writes the conditions under an optimistic lock on a live read.
 func (r *Reconciler) patchMachineConditions(ctx context.Context, kcp *controlplanev1.KThreesControlPlane, before, m *clusterv1.Machine) error {
-	data, err := conditionspatch.Machine(before, m, ownedMachineConditions, ownedMachineV1Beta1Conditions)
-	if err != nil || data == nil {
-		return err
-	}
-	written := m.DeepCopy()
-	err = r.Client.Status().Patch(ctx, written, client.RawPatch(types.JSONPatchType, data))
-	switch {
-	case err == nil:
-		// A stale cache must not make the next reconcile append a condition a second time.
-		if r.controller != nil {
-			r.controller.DeferNextReconcileUntilCacheUpToDate(kcp, capicontroller.StructuredObject(clusterv1.GroupVersion, "Machine"), written.ResourceVersion)
+	base := before
+rebuild:
+	for attempt := 0; attempt < 2; attempt++ {
+		data, err := conditionspatch.Machine(base, m, ownedMachineConditions, ownedMachineV1Beta1Conditions)
+		if err != nil || data == nil {
+			return err
 		}
-		m.ResourceVersion = written.ResourceVersion
-		return nil
-	case !apierrors.IsInvalid(err):
-		return err
+		written := m.DeepCopy()
+		err = r.Client.Status().Patch(ctx, written, client.RawPatch(types.JSONPatchType, data))
+		switch {
+		case err == nil:
+			// A stale cache must not make the next reconcile append a condition a second time.
+			if r.controller != nil {
+				r.controller.DeferNextReconcileUntilCacheUpToDate(kcp, capicontroller.StructuredObject(clusterv1.GroupVersion, "Machine"), written.ResourceVersion)
+			}
+			m.ResourceVersion = written.ResourceVersion
+			return nil
+		case !apierrors.IsInvalid(err):
+			return err
+		case r.APIReader == nil:
+			break rebuild
+		}
+		live := &clusterv1.Machine{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(m), live); err != nil {
+			return err
+		}
+		base = live
 	}
-	ctrl.LoggerFrom(ctx).V(4).Info("The Machine's condition lists changed since they were read; patching them under a lock", "Machine", machineRef(m))
+	ctrl.LoggerFrom(ctx).V(4).Info("The Machine's condition lists keep changing; patching them under a lock", "Machine", machineRef(m))
 	helper, err := patch.NewHelper(before, r.machineConditionsClient())
 	if err != nil {
 		return fmt.Errorf("failed to create a patch helper: %w", err)

@@ -54,13 +54,18 @@ func TestMachineConditionsPatchDoesNotConflictWithTheMachineController(t *testin
 		// read is the Machine's condition list as the control plane read it; meanwhile is what the Machine
 		// controller wrote after that read.
 		read, meanwhile []metav1.Condition
-		wantFallback    bool
+		noLiveReader    bool
+		// wantPatches are the patch requests, when more than the one JSON patch.
+		wantPatches []types.PatchType
 	}{
 		{name: "the Machine controller wrote its status: the JSON patch applies",
 			read: []metav1.Condition{nodeReady, agentHealthy(metav1.ConditionFalse)}, meanwhile: []metav1.Condition{nodeReady, agentHealthy(metav1.ConditionFalse)}},
-		{name: "a condition was added before ours: the JSON patch is refused, the patch helper writes",
+		{name: "a condition was added before ours: the JSON patch is refused, and built again on a live read",
 			read: []metav1.Condition{agentHealthy(metav1.ConditionFalse)}, meanwhile: []metav1.Condition{nodeReady, agentHealthy(metav1.ConditionFalse)},
-			wantFallback: true},
+			wantPatches: []types.PatchType{types.JSONPatchType, types.JSONPatchType}},
+		{name: "refused without a live reader: the patch helper writes",
+			read: []metav1.Condition{agentHealthy(metav1.ConditionFalse)}, meanwhile: []metav1.Condition{nodeReady, agentHealthy(metav1.ConditionFalse)},
+			noLiveReader: true, wantPatches: []types.PatchType{types.JSONPatchType, types.MergePatchType}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -96,6 +101,9 @@ func TestMachineConditionsPatchDoesNotConflictWithTheMachineController(t *testin
 			})
 			ctl := &recordingController{}
 			r := &Reconciler{Client: c, APIReader: server, controller: ctl}
+			if tc.noLiveReader {
+				r.APIReader = nil
+			}
 			cp := &controlPlane{KCP: &controlplanev1.KThreesControlPlane{ObjectMeta: metav1.ObjectMeta{Name: "kcp"}}, Machines: collections.New()}
 			m := read.DeepCopy()
 			cp.setMachine(m)
@@ -111,8 +119,8 @@ func TestMachineConditionsPatchDoesNotConflictWithTheMachineController(t *testin
 			g.Expect(conditions.IsTrue(got, clusterv1.MachineNodeReadyCondition)).To(Equal(len(tc.meanwhile) == 2))
 			g.Expect(conditions.IsTrue(got, controlplanev1.KThreesControlPlaneMachineAgentHealthyCondition)).To(BeTrue())
 			g.Expect(got.Status.Conditions).To(HaveLen(len(tc.meanwhile)), "no duplicate")
-			if tc.wantFallback {
-				g.Expect(patchTypes).To(Equal([]types.PatchType{types.JSONPatchType, types.MergePatchType}))
+			if tc.wantPatches != nil {
+				g.Expect(patchTypes).To(Equal(tc.wantPatches))
 				g.Expect(failed).To(Equal(1), "the refused JSON patch")
 				return
 			}
