@@ -18,7 +18,6 @@ package kthreescontrolplane
 
 import (
 	"context"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -55,9 +54,7 @@ func (r *Reconciler) machineCaughtUpHandler() handler.EventHandler {
 				return
 			}
 			req := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: newMachine.Namespace, Name: owner.Name}}
-			if r.controller != nil {
-				r.controller.DeferNextReconcile(req, time.Time{})
-			}
+			r.liftRateLimit(req)
 			q.Add(req)
 		},
 	}

@@ -63,8 +63,8 @@ func (r *Reconciler) nodeEventHandler(cluster client.ObjectKey) handler.EventHan
 	toControlPlane := r.nodeToKThreesControlPlane(cluster)
 	enqueue := func(ctx context.Context, node client.Object, turnedReady bool, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 		for _, req := range toControlPlane(ctx, node) {
-			if turnedReady && r.controller != nil {
-				r.controller.DeferNextReconcile(req, time.Time{})
+			if turnedReady {
+				r.liftRateLimit(req)
 			}
 			q.Add(req)
 		}
@@ -82,6 +82,14 @@ func (r *Reconciler) nodeEventHandler(cluster client.ObjectKey) handler.EventHan
 		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			enqueue(ctx, e.Object, false, q)
 		},
+	}
+}
+
+// liftRateLimit lets the next reconcile of req run at once instead of in its next slot of CAPI's per-object rate
+// limit; for rare events the control plane must act on without delay.
+func (r *Reconciler) liftRateLimit(req reconcile.Request) {
+	if r.controller != nil {
+		r.controller.DeferNextReconcile(req, time.Time{})
 	}
 }
 
