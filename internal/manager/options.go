@@ -104,7 +104,8 @@ func (o *Options) ConcurrencyOr(perController int) int {
 }
 
 // ManagerOptions builds the controller-runtime manager options. Secrets and ConfigMaps are read from the API server
-// (there are many and they are read rarely); leaderElectionID is per provider.
+// (there are many and they are read rarely), the cache holds objects without managed fields (NewCache);
+// leaderElectionID is per provider.
 func (o *Options) ManagerOptions(scheme *runtime.Scheme, leaderElectionID string) (ctrl.Options, error) {
 	tlsOptions, metricsOptions, err := flags.GetManagerOptions(o.Manager)
 	if err != nil {
@@ -129,6 +130,7 @@ func (o *Options) ManagerOptions(scheme *runtime.Scheme, leaderElectionID string
 		PprofBindAddress:           o.ProfilerAddress,
 		Metrics:                    *metricsOptions,
 		Cache:                      cache.Options{DefaultNamespaces: watchNamespaces, SyncPeriod: &o.SyncPeriod},
+		NewCache:                   NewCache,
 		Client: client.Options{Cache: &client.CacheOptions{
 			DisableFor: []client.Object{&corev1.ConfigMap{}, &corev1.Secret{}},
 		}},
