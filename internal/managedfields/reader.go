@@ -16,7 +16,10 @@ limitations under the License.
 
 package managedfields
 
-import "io"
+import (
+	"bytes"
+	"io"
+)
 
 // readChunk is how much the reader asks of the response body at a time.
 const readChunk = 32 << 10
@@ -73,7 +76,7 @@ func (r *reader) Close() error {
 }
 
 // scan splits chunk into the bytes between values, which go out at once, and the bytes of values, which go out
-// stripped once the value is complete.
+// stripped once the value is complete. Most of a value's bytes are in strings, which it skips with IndexByte.
 func (r *reader) scan(chunk []byte) {
 	start := 0 // of chunk, the first byte not yet in out or value
 	for i := 0; i < len(chunk); i++ {
@@ -82,10 +85,10 @@ func (r *reader) scan(chunk []byte) {
 			return
 		}
 		c := chunk[i]
-		if r.depth == 0 {
+		switch {
+		case r.depth == 0:
 			switch c {
 			case ' ', '\t', '\n', '\r':
-				continue
 			case '{', '[':
 				r.out = append(r.out, chunk[start:i]...)
 				start = i
@@ -94,17 +97,13 @@ func (r *reader) scan(chunk []byte) {
 				r.raw = true
 				i--
 			}
-			continue
-		}
-		switch {
+		case r.escaped:
+			r.escaped = false
 		case r.inStr:
-			switch {
-			case r.escaped:
-				r.escaped = false
-			case c == '\\':
-				r.escaped = true
-			case c == '"':
-				r.inStr = false
+			i += stringEnd(chunk[i:])
+			if i < len(chunk) {
+				r.escaped = chunk[i] == '\\'
+				r.inStr = r.escaped
 			}
 		case c == '"':
 			r.inStr = true
@@ -125,4 +124,16 @@ func (r *reader) scan(chunk []byte) {
 	} else {
 		r.out = append(r.out, chunk[start:]...)
 	}
+}
+
+// stringEnd returns the index of the first quote or backslash in b, or len(b).
+func stringEnd(b []byte) int {
+	quote := bytes.IndexByte(b, '"')
+	if quote < 0 {
+		quote = len(b)
+	}
+	if backslash := bytes.IndexByte(b[:quote], '\\'); backslash >= 0 {
+		return backslash
+	}
+	return quote
 }

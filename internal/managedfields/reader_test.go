@@ -18,6 +18,7 @@ package managedfields
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -94,6 +95,63 @@ func TestReaderHandsOutAnEventOnceComplete(t *testing.T) {
 	if rest = append(got[len(want):], rest...); string(rest) != "\n{\"type\":" {
 		t.Errorf("the bytes after the event: got %q", rest)
 	}
+}
+
+// FuzzReader reads streams in chunks of any size: a stream of well-formed values comes out as each value stripped
+// with the bytes between values kept; a stream without managed fields comes out unchanged, well-formed or not.
+func FuzzReader(f *testing.F) {
+	machine := readTestdata(f, "testdata/machine.json")
+	f.Add(append(append(watchEvent(f, "ADDED", machine), '\n'), watchEvent(f, "DELETED", machine)...), uint8(7))
+	f.Add([]byte(`{"a":"\\\"}"} [1,{"metadata":{"managedFields":[]}}] {"metadata":{"managedFields":[],"b":"}"}}`), uint8(1))
+	f.Add([]byte(`{"metadata":{"managedFields":[`), uint8(3))
+	f.Fuzz(func(t *testing.T, stream []byte, chunk uint8) {
+		got, err := io.ReadAll(NewReader(io.NopCloser(&chunkReader{data: stream, size: int(chunk%64) + 1})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(stream, []byte("managedFields")) && !bytes.Equal(got, stream) {
+			t.Fatalf("a stream without managed fields changed:\n%q\n%q", stream, got)
+		}
+		if want, ok := strippedValues(stream); ok && !bytes.Equal(got, want) {
+			t.Fatalf("got  %q\nwant %q", got, want)
+		}
+	})
+}
+
+// strippedValues is the reference: the stream's values, found by encoding/json, each through AppendStripped; false
+// when the stream is not a sequence of objects and arrays.
+func strippedValues(stream []byte) ([]byte, bool) {
+	dec := json.NewDecoder(bytes.NewReader(stream))
+	var out []byte
+	prev := 0
+	for {
+		var v json.RawMessage
+		if err := dec.Decode(&v); err == io.EOF {
+			return append(out, stream[prev:]...), true
+		} else if err != nil || (v[0] != '{' && v[0] != '[') {
+			return nil, false
+		}
+		end := int(dec.InputOffset())
+		valueStart := end - len(v)
+		out = append(out, stream[prev:valueStart]...)
+		out = AppendStripped(out, stream[valueStart:end])
+		prev = end
+	}
+}
+
+// chunkReader returns its data size bytes at a time.
+type chunkReader struct {
+	data []byte
+	size int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), c.size)], c.data)
+	c.data = c.data[n:]
+	return n, nil
 }
 
 func TestReaderCloseClosesTheBody(t *testing.T) {

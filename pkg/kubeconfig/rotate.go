@@ -42,12 +42,22 @@ var errNoClientCertificate = errors.New("kubeconfig has no client certificate")
 // A kubeconfig that cannot be checked — it does not parse, a client certificate does not parse, or no user has one — is
 // reported as needing rotation together with a non-nil error that says why: such a kubeconfig must be regenerated too.
 func NeedsRotation(kubeconfig []byte, now time.Time) (bool, error) {
+	expiry, err := earliestExpiry(kubeconfig)
+	if err != nil {
+		return true, err
+	}
+	return expiry.Before(now.Add(RenewalThreshold)), nil
+}
+
+// earliestExpiry returns when the first certificate in the client-certificate-data of the kubeconfig's users expires,
+// or why it cannot be told (see NeedsRotation).
+func earliestExpiry(kubeconfig []byte) (time.Time, error) {
 	config, err := clientcmd.Load(kubeconfig)
 	if err != nil {
-		return true, fmt.Errorf("failed to parse kubeconfig: %w", err)
+		return time.Time{}, fmt.Errorf("failed to parse kubeconfig: %w", err)
 	}
+	var earliest time.Time
 	found := false
-	deadline := now.Add(RenewalThreshold)
 	for _, name := range slices.Sorted(maps.Keys(config.AuthInfos)) {
 		user := config.AuthInfos[name]
 		if user == nil || len(user.ClientCertificateData) == 0 {
@@ -55,25 +65,25 @@ func NeedsRotation(kubeconfig []byte, now time.Time) (bool, error) {
 		}
 		chain, err := parseCertificates(user.ClientCertificateData)
 		if err != nil {
-			return true, fmt.Errorf("invalid client certificate of user %q: %w", name, err)
+			return time.Time{}, fmt.Errorf("invalid client certificate of user %q: %w", name, err)
 		}
-		found = true
 		for _, cert := range chain {
-			if cert.NotAfter.Before(deadline) {
-				return true, nil
+			if !found || cert.NotAfter.Before(earliest) {
+				earliest = cert.NotAfter
 			}
+			found = true
 		}
 	}
 	if !found {
-		return true, errNoClientCertificate
+		return time.Time{}, errNoClientCertificate
 	}
-	return false, nil
+	return earliest, nil
 }
 
 // reconcileExisting rotates the client certificate of a secret controlled by the caller when needed, and adds a
 // missing cluster-name label. A current secret is not written.
 func reconcileExisting(ctx context.Context, c client.Client, cluster client.ObjectKey, server string, s *corev1.Secret) (Result, error) {
-	rotate, reason := NeedsRotation(s.Data[DataKey], time.Now())
+	rotate, reason := checkedExpiries.needsRotation(s, time.Now())
 	if !rotate && s.Labels[clusterv1.ClusterNameLabel] == cluster.Name {
 		return Result{}, nil
 	}
