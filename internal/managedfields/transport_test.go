@@ -18,6 +18,7 @@ package managedfields
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -67,7 +68,7 @@ func TestTransport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer resp.Body.Close()
+			defer func() { _ = resp.Body.Close() }()
 			body, err := io.ReadAll(resp.Body)
 			if err != nil {
 				t.Fatal(err)
@@ -148,12 +149,12 @@ func decodeWatch(tb testing.TB, body io.ReadCloser) []metav1.Object {
 	if !ok {
 		tb.Fatal("no JSON serializer")
 	}
-	decoder := restwatch.NewDecoder(streaming.NewDecoder(info.StreamSerializer.Framer.NewFrameReader(body), info.StreamSerializer.Serializer),
+	decoder := restwatch.NewDecoder(streaming.NewDecoder(info.StreamSerializer.NewFrameReader(body), info.StreamSerializer.Serializer),
 		codecs.WithoutConversion().DecoderToVersion(info.Serializer, clusterv1.GroupVersion))
 	var objects []metav1.Object
 	for {
 		_, obj, err := decoder.Decode()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return objects
 		}
 		if err != nil {
