@@ -28,8 +28,8 @@ package objpatch
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"maps"
 	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -47,7 +47,9 @@ import (
 // Helper remembers an object as read at the start of a reconcile and patches what changed since.
 type Helper struct {
 	client client.Client
-	before map[string]any
+	// before is a copy of the object as read; most reconciles change nothing, and comparing typed objects is far
+	// cheaper than converting both to their map form, which Patch does only when they differ.
+	before runtime.Object
 	// resourceVersion is the object's as read, which locks the status patch.
 	resourceVersion string
 	// written is the resourceVersion of the object after the last request Patch sent, "" when it sent none.
@@ -56,11 +58,7 @@ type Helper struct {
 
 // NewHelper snapshots obj; Patch later writes the differences to it.
 func NewHelper(obj client.Object, c client.Client) (*Helper, error) {
-	before, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		return nil, fmt.Errorf("failed to snapshot %s: %w", obj.GetName(), err)
-	}
-	return &Helper{client: c, before: before, resourceVersion: obj.GetResourceVersion()}, nil
+	return &Helper{client: c, before: obj.DeepCopyObject(), resourceVersion: obj.GetResourceVersion()}, nil
 }
 
 // Option changes what Patch writes.
@@ -89,18 +87,26 @@ func (h *Helper) Patch(ctx context.Context, obj client.Object, opts ...Option) e
 			return err
 		}
 	}
+	// Identical typed objects have identical JSON: nothing to write.
+	if reflect.DeepEqual(h.before, obj) {
+		return nil
+	}
+	before, err := runtime.DefaultUnstructuredConverter.ToUnstructured(h.before)
+	if err != nil {
+		return fmt.Errorf("failed to convert %s: %w", obj.GetName(), err)
+	}
 	after, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	if err != nil {
 		return fmt.Errorf("failed to convert %s: %w", obj.GetName(), err)
 	}
 
-	statusPatch, err := mergePatch(statusOnly(h.before), statusOnly(after))
+	statusPatch, err := mergePatch(statusOnly(before), statusOnly(after))
 	if err != nil {
 		return err
 	}
 	// An object that was never read (no resourceVersion) has no version to lock to.
 	if statusPatch != nil && h.resourceVersion != "" {
-		if statusPatch, err = mergePatch(statusOnly(h.before), withResourceVersion(statusOnly(after), h.resourceVersion)); err != nil {
+		if statusPatch, err = withLock(statusPatch, h.resourceVersion); err != nil {
 			return err
 		}
 	}
@@ -115,7 +121,7 @@ func (h *Helper) Patch(ctx context.Context, obj client.Object, opts ...Option) e
 		}
 	}
 
-	restPatch, err := mergePatch(withoutStatus(h.before), withoutStatus(after))
+	restPatch, err := mergePatch(withoutStatus(before), withoutStatus(after))
 	if err != nil {
 		return err
 	}
@@ -175,12 +181,21 @@ func statusOnly(content map[string]any) map[string]any {
 	return out
 }
 
-// withResourceVersion is content with metadata.resourceVersion set to resourceVersion, which makes a merge patch
-// to it from content without one optimistically locked.
-func withResourceVersion(content map[string]any, resourceVersion string) map[string]any {
-	out := maps.Clone(content)
-	out["metadata"] = map[string]any{"resourceVersion": resourceVersion}
-	return out
+// withLock adds metadata.resourceVersion to a merge patch of the status alone, which makes it optimistically
+// locked; the patch is computed once (marshalling both versions of the status is most of what it costs).
+func withLock(statusPatch []byte, resourceVersion string) ([]byte, error) {
+	rv, err := json.Marshal(resourceVersion)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode resourceVersion %q: %w", resourceVersion, err)
+	}
+	if len(statusPatch) < 2 || statusPatch[0] != '{' {
+		return nil, fmt.Errorf("unexpected status patch %q", statusPatch)
+	}
+	locked := make([]byte, 0, len(statusPatch)+len(rv)+32)
+	locked = append(locked, `{"metadata":{"resourceVersion":`...)
+	locked = append(locked, rv...)
+	locked = append(locked, "},"...)
+	return append(locked, statusPatch[1:]...), nil
 }
 
 // withoutStatus is an object's map form without status and without the resourceVersion, which would make the

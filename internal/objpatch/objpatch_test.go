@@ -281,3 +281,36 @@ func TestSetObservedGeneration(t *testing.T) {
 	g.Expect(found).To(BeTrue())
 	g.Expect(got).To(BeEquivalentTo(4))
 }
+
+// TestWithLock checks that the status patch with the lock spliced in is the merge patch to the status together with
+// the resourceVersion, which the API server checks (computed once instead of twice).
+func TestWithLock(t *testing.T) {
+	tests := []struct {
+		name            string
+		before, after   map[string]any
+		resourceVersion string
+	}{
+		{name: "changed field", before: map[string]any{"status": map[string]any{"a": "1"}}, after: map[string]any{"status": map[string]any{"a": "2"}}, resourceVersion: "42"},
+		{name: "status added", before: map[string]any{}, after: map[string]any{"status": map[string]any{"a": "1"}}, resourceVersion: "7"},
+		{name: "status removed", before: map[string]any{"status": map[string]any{"a": "1"}}, after: map[string]any{}, resourceVersion: "7"},
+		{name: "quote in the version", before: map[string]any{}, after: map[string]any{"status": map[string]any{"a": "1"}}, resourceVersion: `1"2`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			patch, err := mergePatch(tt.before, tt.after)
+			g.Expect(err).ToNot(HaveOccurred())
+			got, err := withLock(patch, tt.resourceVersion)
+			g.Expect(err).ToNot(HaveOccurred())
+			versioned := map[string]any{"metadata": map[string]any{"resourceVersion": tt.resourceVersion}}
+			for k, v := range tt.after {
+				versioned[k] = v
+			}
+			want, err := mergePatch(tt.before, versioned)
+			g.Expect(err).ToNot(HaveOccurred())
+			g.Expect(got).To(MatchJSON(want))
+		})
+	}
+	_, err := withLock([]byte("null"), "1")
+	NewWithT(t).Expect(err).To(HaveOccurred())
+}
