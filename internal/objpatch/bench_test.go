@@ -29,12 +29,7 @@ import (
 // BenchmarkMergePatchUnchanged measures what every reconcile that changes nothing pays to find that out, on a
 // Machine with the conditions of a running control-plane Machine (CPU per reconcile, the fleet's common case).
 func BenchmarkMergePatchUnchanged(b *testing.B) {
-	m := &clusterv1.Machine{ObjectMeta: metav1.ObjectMeta{Name: "m", Namespace: "ns", Labels: map[string]string{}, Annotations: map[string]string{}}}
-	for i := range 12 {
-		m.Labels[fmt.Sprintf("label-%d", i)] = "value"
-		m.Annotations[fmt.Sprintf("annotation-%d", i)] = "value"
-		conditions.Set(m, metav1.Condition{Type: fmt.Sprintf("Condition%d", i), Status: metav1.ConditionTrue, Reason: "Ready", Message: "all good"})
-	}
+	m := runningMachine()
 	before, err := runtime.DefaultUnstructuredConverter.ToUnstructured(m)
 	if err != nil {
 		b.Fatal(err)
@@ -57,12 +52,7 @@ func BenchmarkMergePatchUnchanged(b *testing.B) {
 // BenchmarkHelperUnchanged measures a reconcile's snapshot and patch of an object it did not change: a typed copy and
 // a typed comparison, no conversion to the map form.
 func BenchmarkHelperUnchanged(b *testing.B) {
-	m := &clusterv1.Machine{ObjectMeta: metav1.ObjectMeta{Name: "m", Namespace: "ns", Labels: map[string]string{}, Annotations: map[string]string{}}}
-	for i := range 12 {
-		m.Labels[fmt.Sprintf("label-%d", i)] = "value"
-		m.Annotations[fmt.Sprintf("annotation-%d", i)] = "value"
-		conditions.Set(m, metav1.Condition{Type: fmt.Sprintf("Condition%d", i), Status: metav1.ConditionTrue, Reason: "Ready", Message: "all good"})
-	}
+	m := runningMachine()
 	b.ReportAllocs()
 	for b.Loop() {
 		h, err := NewHelper(m, nil)
@@ -73,4 +63,15 @@ func BenchmarkHelperUnchanged(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// runningMachine is a Machine with the labels, annotations and conditions of a running control-plane Machine.
+func runningMachine() *clusterv1.Machine {
+	m := &clusterv1.Machine{ObjectMeta: metav1.ObjectMeta{Name: "m", Namespace: "ns", Labels: map[string]string{}, Annotations: map[string]string{}}}
+	for i := range 12 {
+		m.Labels[fmt.Sprintf("label-%d", i)] = "value"
+		m.Annotations[fmt.Sprintf("annotation-%d", i)] = "value"
+		conditions.Set(m, metav1.Condition{Type: fmt.Sprintf("Condition%d", i), Status: metav1.ConditionTrue, Reason: "Ready", Message: "all good"})
+	}
+	return m
 }
