@@ -15,10 +15,15 @@ limitations under the License.
 */
 
 // Package managedfields drops metadata.managedFields from the JSON of list and watch responses before client-go
-// decodes them. The managers' caches strip managed fields after decoding anyway (the controllers never read them from
-// the cache), and they are about half of every CAPI object's bytes: decoding a watch event costs in proportion to its
-// bytes, so dropping them first halves what the providers spend on decoding the fleet's watch events.
+// decodes them. The managers' controllers never read managed fields from their caches (the control plane's cache
+// dropped them after decoding already), and they are about half of every CAPI object's bytes: decoding a watch event
+// costs in proportion to its bytes, so dropping them first halves what the providers spend on decoding the fleet's
+// watch events.
 package managedfields
+
+// maxDepth is how deep the scanner nests before it takes a value as malformed and leaves it alone: client-go's
+// decoder refuses deeper values too, and the scanner recurses once per level.
+const maxDepth = 10000
 
 // Member names the cut looks for; keys written with escapes are left alone (kube-apiserver never writes them so).
 const (
@@ -67,8 +72,9 @@ type cut struct{ from, to int }
 // scanner validates one JSON value (RFC 8259) and records the cuts. Its methods take the index to start at and return
 // the index after what they read, and false when the input is not well-formed there.
 type scanner struct {
-	data []byte
-	cuts []cut
+	data  []byte
+	cuts  []cut
+	depth int
 }
 
 func (s *scanner) space(i int) int {
@@ -88,13 +94,23 @@ func (s *scanner) value(i int, lvl level) (int, bool) {
 		return i, false
 	}
 	switch c := s.data[i]; {
-	case c == '{':
-		return s.object(i, lvl)
-	case c == '[':
-		if lvl == levelItems {
-			return s.array(i, levelObject)
+	case c == '{' || c == '[':
+		if s.depth >= maxDepth {
+			return i, false
 		}
-		return s.array(i, levelNone)
+		s.depth++
+		var end int
+		var ok bool
+		switch {
+		case c == '{':
+			end, ok = s.object(i, lvl)
+		case lvl == levelItems:
+			end, ok = s.array(i, levelObject)
+		default:
+			end, ok = s.array(i, levelNone)
+		}
+		s.depth--
+		return end, ok
 	case c == '"':
 		return s.str(i)
 	case c == '-' || (c >= '0' && c <= '9'):
@@ -147,10 +163,13 @@ func (s *scanner) object(i int, lvl level) (int, bool) {
 		if i >= len(s.data) || s.data[i] != ':' {
 			return i, false
 		}
-		if i, ok = s.value(s.space(i+1), next); !ok {
+		valueStart := s.space(i + 1)
+		if i, ok = s.value(valueStart, next); !ok {
 			return i, false
 		}
 		valueEnd := i
+		// A managedFields that is not a list (or null) is left for the decoder to refuse, as before.
+		cutIt = cutIt && (s.data[valueStart] == '[' || s.data[valueStart] == 'n')
 		switch {
 		case cutIt && kept:
 			s.cuts = append(s.cuts, cut{from: lastComma, to: valueEnd})

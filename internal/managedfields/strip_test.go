@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -50,6 +51,10 @@ func TestAppendStripped(t *testing.T) {
 		{name: "malformed value in managedFields: unchanged", in: `{"metadata":{"managedFields":[01]}}`, want: `{"metadata":{"managedFields":[01]}}`},
 		{name: "truncated: unchanged", in: `{"metadata":{` + mf, want: `{"metadata":{` + mf},
 		{name: "two values: unchanged", in: `{"metadata":{` + mf + `}} {}`, want: `{"metadata":{` + mf + `}} {}`},
+		{name: "managedFields null", in: `{"metadata":{"managedFields":null,"name":"a"}}`, want: `{"metadata":{"name":"a"}}`},
+		{name: "managedFields not a list: left for the decoder to refuse", in: `{"metadata":{"managedFields":1}}`, want: `{"metadata":{"managedFields":1}}`},
+		{name: "nested deeper than the decoder accepts: unchanged", in: deeplyNested(maxDepth), want: deeplyNested(maxDepth)},
+		{name: "nested as deep as the decoder accepts", in: deeplyNested(maxDepth - 2), want: strings.Replace(deeplyNested(maxDepth-2), `,"managedFields":[]`, "", 1)},
 		{name: "empty", in: ``, want: ``},
 	}
 	for _, tt := range tests {
@@ -116,8 +121,8 @@ func assertStrippedLike(t *testing.T, in, out []byte) {
 	}
 }
 
-// deleteManagedFields is the reference: decoded JSON without the managedFields of metadata, object.metadata and
-// items[].metadata.
+// deleteManagedFields is the reference: decoded JSON without the managedFields lists (or nulls) of metadata,
+// object.metadata and items[].metadata.
 func deleteManagedFields(v any) {
 	root, ok := v.(map[string]any)
 	if !ok {
@@ -130,10 +135,17 @@ func deleteManagedFields(v any) {
 	for _, o := range objects {
 		if o, ok := o.(map[string]any); ok {
 			if meta, ok := o["metadata"].(map[string]any); ok {
-				delete(meta, "managedFields")
+				if _, isList := meta["managedFields"].([]any); isList || meta["managedFields"] == nil {
+					delete(meta, "managedFields")
+				}
 			}
 		}
 	}
+}
+
+// deeplyNested is an object with managed fields and a value nested depth levels deep in its spec.
+func deeplyNested(depth int) string {
+	return `{"metadata":{"name":"a","managedFields":[]},"spec":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}`
 }
 
 func readTestdata(tb testing.TB, file string) []byte {

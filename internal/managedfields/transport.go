@@ -30,6 +30,9 @@ func Transport(next http.RoundTripper) http.RoundTripper {
 
 type transport struct{ next http.RoundTripper }
 
+// WrappedRoundTripper lets client-go's helpers (utilnet.CloseIdleConnectionsFor) reach the transport below.
+func (t transport) WrappedRoundTripper() http.RoundTripper { return t.next }
+
 func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	if err != nil || req.Method != http.MethodGet || resp.Body == nil || !isPlainJSON(resp.Header) {

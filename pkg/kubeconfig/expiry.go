@@ -46,21 +46,33 @@ type checkedExpiry struct {
 // needsRotation is NeedsRotation for the kubeconfig in s, parsed only when s changed since the last call. A
 // kubeconfig that cannot be checked is not remembered: it is rotated.
 func (m *expiryMemo) needsRotation(s *corev1.Secret, now time.Time) (bool, error) {
-	m.mu.Lock()
-	checked, ok := m.entries[s.UID]
-	m.mu.Unlock()
-	if !ok || checked.resourceVersion != s.ResourceVersion || s.UID == "" || s.ResourceVersion == "" {
-		expiry, err := earliestExpiry(s.Data[DataKey])
-		if err != nil {
-			return true, err
-		}
-		checked = checkedExpiry{resourceVersion: s.ResourceVersion, expiry: expiry}
-		m.mu.Lock()
-		if len(m.entries) >= maxCheckedExpiries {
-			clear(m.entries)
-		}
-		m.entries[s.UID] = checked
-		m.mu.Unlock()
+	expiry, err := m.expiry(s)
+	if err != nil {
+		return true, err
 	}
-	return checked.expiry.Before(now.Add(RenewalThreshold)), nil
+	return expiry.Before(now.Add(RenewalThreshold)), nil
+}
+
+// expiry is earliestExpiry of the kubeconfig in s, remembered for s's UID and resource version when it has both.
+func (m *expiryMemo) expiry(s *corev1.Secret) (time.Time, error) {
+	rememberable := s.UID != "" && s.ResourceVersion != ""
+	if rememberable {
+		m.mu.Lock()
+		checked, ok := m.entries[s.UID]
+		m.mu.Unlock()
+		if ok && checked.resourceVersion == s.ResourceVersion {
+			return checked.expiry, nil
+		}
+	}
+	expiry, err := earliestExpiry(s.Data[DataKey])
+	if err != nil || !rememberable {
+		return expiry, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.entries) >= maxCheckedExpiries {
+		clear(m.entries)
+	}
+	m.entries[s.UID] = checkedExpiry{resourceVersion: s.ResourceVersion, expiry: expiry}
+	return expiry, nil
 }

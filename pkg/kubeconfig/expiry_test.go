@@ -77,6 +77,13 @@ func Test_expiryMemo(t *testing.T) {
 		g.Expect(memo.needsRotation(secretOf("u", "1", fresh), now)).To(BeFalse())
 		g.Expect(memo.needsRotation(secretOf("u", "1", fresh), now.Add(2*time.Hour))).To(BeTrue())
 	})
+	t.Run("a Secret without uid or resource version is not remembered", func(t *testing.T) {
+		g := NewWithT(t)
+		memo := &expiryMemo{entries: map[types.UID]checkedExpiry{}}
+		g.Expect(memo.needsRotation(secretOf("", "1", fresh), now)).To(BeFalse())
+		g.Expect(memo.needsRotation(secretOf("u", "", fresh), now)).To(BeFalse())
+		g.Expect(memo.entries).To(BeEmpty())
+	})
 	t.Run("a full memo starts over", func(t *testing.T) {
 		g := NewWithT(t)
 		memo := &expiryMemo{entries: map[types.UID]checkedExpiry{}}
