@@ -149,33 +149,18 @@ func machineBehindItsNode(cp *controlPlane, m *clusterv1.Machine) (behind bool, 
 // refuses it because the condition lists changed shape since the read, the patch is built once more on a live read;
 // when that is refused too, CAPI's patch helper writes the conditions under an optimistic lock on a live read.
 func (r *Reconciler) patchMachineConditions(ctx context.Context, kcp *controlplanev1.KThreesControlPlane, before, m *clusterv1.Machine) error {
-	base := before
-rebuild:
-	for attempt := 0; attempt < 2; attempt++ {
-		data, err := conditionspatch.Machine(base, m, ownedMachineConditions, ownedMachineV1Beta1Conditions)
-		if err != nil || data == nil {
-			return err
-		}
-		written := m.DeepCopy()
-		err = r.Client.Status().Patch(ctx, written, client.RawPatch(types.JSONPatchType, data))
-		switch {
-		case err == nil:
-			// A stale cache must not make the next reconcile append a condition a second time.
-			if r.controller != nil {
-				r.controller.DeferNextReconcileUntilCacheUpToDate(kcp, capicontroller.StructuredObject(clusterv1.GroupVersion, "Machine"), written.ResourceVersion)
-			}
-			m.ResourceVersion = written.ResourceVersion
-			return nil
-		case !apierrors.IsInvalid(err):
-			return err
-		case r.APIReader == nil:
-			break rebuild
-		}
+	refused, err := r.jsonPatchMachineConditions(ctx, kcp, before, m)
+	if !refused || err != nil {
+		return err
+	}
+	if r.APIReader != nil {
 		live := &clusterv1.Machine{}
 		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(m), live); err != nil {
 			return err
 		}
-		base = live
+		if refused, err = r.jsonPatchMachineConditions(ctx, kcp, live, m); !refused || err != nil {
+			return err
+		}
 	}
 	ctrl.LoggerFrom(ctx).V(4).Info("The Machine's condition lists keep changing; patching them under a lock", "Machine", machineRef(m))
 	helper, err := patch.NewHelper(before, r.machineConditionsClient())
@@ -186,6 +171,30 @@ rebuild:
 		patch.WithOwnedConditions{Conditions: ownedMachineConditions},
 		patch.WithOwnedV1Beta1Conditions{Conditions: ownedMachineV1Beta1Conditions},
 	)
+}
+
+// jsonPatchMachineConditions sends the JSON patch from base's owned conditions to m's; refused is true when the API
+// server refused it as invalid (the lists changed shape since base was read).
+func (r *Reconciler) jsonPatchMachineConditions(ctx context.Context, kcp *controlplanev1.KThreesControlPlane, base, m *clusterv1.Machine) (refused bool, err error) {
+	data, err := conditionspatch.Machine(base, m, ownedMachineConditions, ownedMachineV1Beta1Conditions)
+	if err != nil || data == nil {
+		return false, err
+	}
+	written := m.DeepCopy()
+	err = r.Client.Status().Patch(ctx, written, client.RawPatch(types.JSONPatchType, data))
+	switch {
+	case err == nil:
+		// A stale cache must not make the next reconcile append a condition a second time.
+		if r.controller != nil {
+			r.controller.DeferNextReconcileUntilCacheUpToDate(kcp, capicontroller.StructuredObject(clusterv1.GroupVersion, "Machine"), written.ResourceVersion)
+		}
+		m.ResourceVersion = written.ResourceVersion
+		return false, nil
+	case apierrors.IsInvalid(err):
+		return true, nil
+	default:
+		return false, err
+	}
 }
 
 // ownedMachineConditionsChanged reports whether a condition this controller owns differs between before and after
